@@ -40,3 +40,36 @@ test: build ## Run the unit and integration tests (mocha).
 .PHONY: clean
 clean: ## Remove build output.
 	rm -rf api/dist runner/dist
+
+##@ Images
+
+# Prefix of the image names, e.g. registry.example.com/team (empty: local names).
+REGISTRY ?=
+# Image tag: the chart's appVersion, so the chart's defaults find the images.
+TAG ?= $(shell sed -n 's/^appVersion:[[:space:]]*"\{0,1\}\([^"]*\)"\{0,1\}[[:space:]]*$$/\1/p' chart/Chart.yaml)
+# PEM file of extra CA certificates for npm inside the build (behind a
+# TLS-inspecting proxy). It defaults to $NODE_EXTRA_CA_CERTS when that file exists.
+CA_BUNDLE ?= $(if $(wildcard $(NODE_EXTRA_CA_CERTS)),$(NODE_EXTRA_CA_CERTS),)
+# kind cluster that kind-load loads the images into.
+KIND_CLUSTER ?= thumbnailer
+IMAGES_ENV = REGISTRY="$(REGISTRY)" TAG="$(TAG)" CA_BUNDLE="$(CA_BUNDLE)" KIND_CLUSTER="$(KIND_CLUSTER)"
+
+.PHONY: images
+images: ## Build thumbnailer-api and thumbnailer-runner for this machine's architecture (REGISTRY, TAG, CA_BUNDLE).
+	$(IMAGES_ENV) hack/images.sh build
+
+.PHONY: kind-load
+kind-load: ## Load both images into the kind cluster KIND_CLUSTER.
+	$(IMAGES_ENV) hack/images.sh kind-load
+
+.PHONY: push
+push: ## Push both images to REGISTRY.
+	$(IMAGES_ENV) hack/images.sh push
+
+.PHONY: base-image
+base-image: ## Build the Node.js base image locally from Debian packages and the npm registry (no container registry needed).
+	hack/base-image.sh
+
+.PHONY: test-images
+test-images: ## Build both images from a clean clone and test them under the cluster's security settings.
+	$(IMAGES_ENV) hack/test-images.sh
