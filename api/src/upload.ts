@@ -46,8 +46,11 @@ export function createUploadHandler(deps: UploadDeps): RequestHandler {
       destination: (req, _file, callback) => callback(null, folders.get(req)!),
       filename: (_req, _file, callback) => callback(null, "original"),
     }),
-    // busboy decodes file names as latin1 unless told otherwise.
+    // busboy decodes file names as latin1 unless told otherwise, and cuts
+    // them to their last path segment unless preservePath is set. The name is
+    // only stored, never used as a path.
     defParamCharset: "utf8",
+    preservePath: true,
     limits: {
       fileSize: config.maxUploadBytes,
       files: 1,
@@ -66,7 +69,9 @@ export function createUploadHandler(deps: UploadDeps): RequestHandler {
     try {
       refuseEarly(deps, req);
     } catch (err) {
-      res.setHeader("Connection", "close");
+      // Node reads and drops the unread body so the connection stays usable,
+      // except for a body already known to be too large: that one is cut off.
+      if (err instanceof HttpProblem && err.status === 413) res.setHeader("Connection", "close");
       next(err);
       return;
     }
@@ -103,19 +108,23 @@ export function createUploadHandler(deps: UploadDeps): RequestHandler {
 
       res.status(202).location(`/v1/jobs/${id}`).json(deps.controller.getJob(id));
     } catch (err) {
+      // Remove the folder before answering, so a client that sees the error sees no leftovers.
+      if (!created) await removeRejected(deps, id, requestId);
       next(err);
-    } finally {
-      if (!created) {
-        await files.remove(id).catch((err: unknown) =>
-          logger.error("removing a rejected upload failed", {
-            requestId,
-            jobId: id,
-            error: describeError(err as Error),
-          }),
-        );
-      }
     }
   };
+}
+
+async function removeRejected(deps: UploadDeps, id: string, requestId: string): Promise<void> {
+  try {
+    await deps.files.remove(id);
+  } catch (err) {
+    deps.logger.error("removing a rejected upload failed", {
+      requestId,
+      jobId: id,
+      error: describeError(err as Error),
+    });
+  }
 }
 
 function refuseEarly(deps: UploadDeps, req: Request): void {
