@@ -1,3 +1,4 @@
+import { writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -8,6 +9,7 @@ import sharp from "sharp";
 import { blue, makeTempDir, red, simpleSvg, writeSvgWithExternalReferences } from "./fixtures.js";
 import {
   expectColour,
+  expectRejected,
   expectSucceeded,
   expectTransparent,
   readPixels,
@@ -38,6 +40,19 @@ describe("runner bin on SVG", function () {
     const pixels = await readPixels(run.outputPath);
     expectColour(pixels.at(50, 50), blue, 2, "centre");
     expectTransparent(pixels.at(1, 1), "corner");
+  });
+
+  it("SVG external entity is rejected unread", async function () {
+    const folder = await makeTempDir("thumbnailer-svg-entity-");
+    const secretPath = path.join(folder, "secret.txt");
+    await writeFile(secretPath, "ThumbnailerEntitySecret");
+    const svg = `<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY secret SYSTEM "file://${secretPath}">]><svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><text x="1" y="20">&secret;</text></svg>`;
+
+    const run = await runRunner(Buffer.from(svg), { inputName: "entity.svg" });
+
+    expectRejected(run, "CorruptImage");
+    expect(run.stdout).not.to.include("ThumbnailerEntitySecret");
+    expect(run.termination?.message).not.to.include("ThumbnailerEntitySecret");
   });
 
   describe("external references", function () {
