@@ -18,7 +18,7 @@ import {
   type Pixels,
 } from "./helpers.js";
 
-/** Counts the pixels that are visibly red, whatever their transparency. */
+/** Counts the visibly red pixels that are not fully transparent. */
 function countRedPixels(pixels: Pixels): number {
   let count = 0;
   for (let y = 0; y < pixels.height; y++) {
