@@ -120,9 +120,15 @@ export function describeJob(id: string, job: V1Job, facts: JobFacts): JobDocumen
   };
 
   const state = jobFinishState(job);
+  const result = facts.result;
+  if (state === "succeeded" && result === undefined) {
+    // The controller is still reading result.json: report it as not done yet.
+    doc.stage = "running";
+    return doc;
+  }
   if (state === "succeeded") {
     doc.finishedAt = iso(finishedAt(job));
-    if (facts.result === "missing") {
+    if (result === "missing") {
       doc.status = "failed";
       doc.stage = "failed";
       doc.error = {
@@ -134,15 +140,13 @@ export function describeJob(id: string, job: V1Job, facts: JobFacts): JobDocumen
     }
     doc.status = "succeeded";
     doc.stage = "succeeded";
-    if (facts.result !== undefined) {
-      doc.thumbnail = {
-        url: `/v1/jobs/${id}/thumbnail`,
-        contentType: facts.result.contentType,
-        width: facts.result.width,
-        height: facts.result.height,
-        bytes: facts.result.bytes,
-      };
-    }
+    doc.thumbnail = {
+      url: `/v1/jobs/${id}/thumbnail`,
+      contentType: result.contentType,
+      width: result.width,
+      height: result.height,
+      bytes: result.bytes,
+    };
     return doc;
   }
 
