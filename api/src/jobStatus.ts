@@ -121,12 +121,12 @@ export function describeJob(id: string, job: V1Job, facts: JobFacts): JobDocumen
 
   const state = jobFinishState(job);
   const result = facts.result;
-  if (state === "succeeded" && result === undefined) {
-    // The controller is still reading result.json: report it as not done yet.
-    doc.stage = "running";
-    return doc;
-  }
   if (state === "succeeded") {
+    if (result === undefined) {
+      // The controller is still reading result.json: report it as not done yet.
+      doc.stage = "running";
+      return doc;
+    }
     doc.finishedAt = iso(finishedAt(job));
     if (result === "missing") {
       doc.status = "failed";
