@@ -35,9 +35,9 @@ cleanup() {
   # debootstrap mounts /proc and /sys inside the root filesystem and may leave
   # them mounted when it fails: unmount before removing anything.
   local mount_point
-  findmnt -rn -o TARGET | grep -F "${WORK_DIR}/" | sort -r | while read -r mount_point; do
+  while read -r mount_point; do
     umount -l "${mount_point}" || true
-  done
+  done < <(findmnt -rn -o TARGET | grep -F "${WORK_DIR}/" | sort -r || true)
   rm -rf --one-file-system "${WORK_DIR:?}"
   WORK_DIR=""
 }
