@@ -187,7 +187,9 @@ export function failureError(job: V1Job, pods: V1Pod[]): JobError {
     const lastLine = lastLineOf(terminated.message);
     return {
       reason: "RunnerError",
-      message: `The runner exited with code ${terminated.exitCode}${lastLine ? `: ${lastLine}` : "."}`,
+      message: trimMessage(
+        `The runner exited with code ${terminated.exitCode}${lastLine ? `: ${lastLine}` : "."}`,
+      ),
     };
   }
 

@@ -30,7 +30,7 @@ const SVG_HEAD_BYTES = 4096;
  * format, gets its own check of the document's first element.
  */
 export async function sniffImage(path: string): Promise<SniffResult | undefined> {
-  const detected = await fileTypeFromFile(path);
+  const detected = await detectBinaryType(path);
   if (detected !== undefined && detected.mime !== "application/xml") {
     const format = ACCEPTED[detected.mime];
     return format === undefined
@@ -41,6 +41,20 @@ export async function sniffImage(path: string): Promise<SniffResult | undefined>
     return { format: "svg", contentType: "image/svg+xml" };
   }
   return undefined;
+}
+
+/**
+ * Runs file-type's detection. A parser error on malformed bytes (a truncated
+ * ZIP header, say) means the file is no known binary format; file-system
+ * errors, which carry a `code`, still throw.
+ */
+async function detectBinaryType(path: string): Promise<{ mime: string } | undefined> {
+  try {
+    return await fileTypeFromFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== undefined) throw err;
+    return undefined;
+  }
 }
 
 function detectedContentType(mime: string): string {

@@ -5,6 +5,7 @@ import { expect } from "chai";
 import sharp from "sharp";
 
 import type { JobDocument } from "../src/jobStatus.js";
+import { bmp, heicLike } from "../../runner/test/fixtures.js";
 import { startApi, upload, waitFor, type Harness } from "./harness.js";
 
 async function pngBytes(width = 32, height = 32): Promise<Buffer> {
