@@ -129,6 +129,15 @@ describe("POST /v1/jobs", () => {
       /not a supported image/,
     ],
     [
+      "a truncated ZIP",
+      async () => upload(h.baseUrl, Buffer.from("504b030414000000080000000000", "hex")),
+      415,
+      /not a supported image/,
+    ],
+    ["HEIC", async () => upload(h.baseUrl, await heicLike()), 415, /not a supported image/],
+    ["BMP", async () => upload(h.baseUrl, bmp()), 415, /not a supported image/],
+    ["one byte", async () => upload(h.baseUrl, Buffer.from([0x89])), 415, /not a supported image/],
+    [
       "a PDF",
       async () => upload(h.baseUrl, Buffer.from("%PDF-1.4\n1 0 obj\n<<>>\nendobj\n")),
       415,
