@@ -73,3 +73,21 @@ base-image: ## Build the Node.js base image locally from Debian packages and the
 .PHONY: test-images
 test-images: ## Build both images from a clean clone and test them under the cluster's security settings.
 	$(IMAGES_ENV) hack/test-images.sh
+
+##@ Chart
+
+# helm: the helm 3 or 4 on PATH, else helm v4.3.2 built once by hack/helm-path.sh
+# into ~/.cache/thumbnailer/bin. Expanded only by the targets that use it. The
+# chart's mocha tests run hack/helm-path.sh themselves, so `make test` finds
+# helm without this.
+HELM ?= $(shell hack/helm-path.sh)/helm
+CHART_VALUE_SETS = $(wildcard chart/ci/*-values.yaml)
+CHART_MOCHA = npx mocha --no-config --node-option import=tsx --timeout 20000
+
+.PHONY: chart-lint
+chart-lint: ## Run helm lint --strict on the chart with its default values and with each chart/ci/*-values.yaml.
+	@helm="$(HELM)"; for values in "" $(CHART_VALUE_SETS); do echo "helm lint --strict chart $${values:+--values $$values}"; "$$helm" lint --strict --quiet chart $${values:+--values "$$values"}; done
+
+.PHONY: chart-test
+chart-test: ## Run only the chart's tests (helm template and the helm test's smoke script).
+	$(CHART_MOCHA) 'chart/tests/**/*.test.ts'
