@@ -56,10 +56,14 @@ async function request(options: SmokeTestOptions, path: string, init: RequestIni
   }
 }
 
-async function expectStatus(response: Response, expected: number, what: string): Promise<void> {
+async function expectStatus(
+  response: Response,
+  expected: number,
+  requestLine: string,
+): Promise<void> {
   if (response.status === expected) return;
   const body = (await response.text()).slice(0, 300);
-  throw new StepError(`${what} returned ${response.status}, expected ${expected}: ${body}`);
+  throw new StepError(`${requestLine} returned ${response.status}, expected ${expected}: ${body}`);
 }
 
 async function waitUntilReady(options: SmokeTestOptions, deadline: number): Promise<void> {
