@@ -1,0 +1,171 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { expect } from "chai";
+import sharp from "sharp";
+
+import { FakeKube } from "./fakeKube.js";
+import { TEMPLATE_PATH, upload, waitFor } from "./harness.js";
+
+const API_BIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+const PORT = 18080 + (process.pid % 1000);
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function startProcess(env: Record<string, string>): Started {
+  const child = spawn(process.execPath, [API_BIN], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = once(child, "exit").then(([code]) => code as number | null);
+  return { child, output: () => output, exited };
+}
+
+describe("api process", function () {
+  this.timeout(30000);
+  let fake: FakeKube;
+  let dir: string;
+  let env: Record<string, string>;
+
+  beforeEach(async () => {
+    fake = new FakeKube();
+    await fake.start();
+    dir = await mkdtemp(join(tmpdir(), "thumbnailer-main-"));
+    const kubeconfig = join(dir, "kubeconfig");
+    await writeFile(kubeconfig, fake.kubeConfig().exportConfig());
+    env = {
+      KUBECONFIG: kubeconfig,
+      DATA_DIR: join(dir, "data"),
+      NAMESPACE: fake.namespace,
+      RUNNER_JOB_TEMPLATE: TEMPLATE_PATH,
+      PORT: String(PORT),
+      MAX_RUNNING_JOBS: "0",
+      SHUTDOWN_GRACE_SECONDS: "10",
+    };
+    await mkdir(env.DATA_DIR!);
+  });
+
+  afterEach(async () => {
+    await fake.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("refuses to start with a message naming the bad variable", async () => {
+    const api = startProcess({ ...env, MAX_UPLOAD_BYTES: "lots" });
+    expect(await api.exited).to.equal(2);
+    expect(api.output()).to.contain(
+      'MAX_UPLOAD_BYTES must be an integer from 1 to 1073741824, got "lots"',
+    );
+  });
+
+  it("refuses to start when the template is invalid", async () => {
+    const bad = join(dir, "bad.yaml");
+    await writeFile(bad, "apiVersion: v1\nkind: Pod\n");
+    const api = startProcess({ ...env, RUNNER_JOB_TEMPLATE: bad });
+    expect(await api.exited).to.equal(1);
+    expect(api.output()).to.contain(`invalid runner Job template ${bad}`);
+  });
+
+  it("starts outside a cluster from the kubeconfig and logs JSON lines", async () => {
+    const api = startProcess(env);
+    try {
+      await waitFor(
+        async () =>
+          (await fetch(`http://127.0.0.1:${PORT}/readyz`).catch(() => undefined))?.status === 200,
+        "readiness",
+        15000,
+      );
+      const lines = api
+        .output()
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(
+        lines.some(
+          (l) =>
+            l.msg === "api started" &&
+            l.service === "thumbnailer-api" &&
+            typeof l.time === "string",
+        ),
+      ).to.equal(true);
+    } finally {
+      api.child.kill("SIGKILL");
+      await api.exited;
+    }
+  });
+
+  it("finishes an upload in flight on SIGTERM, refuses new ones, and exits 0", async () => {
+    const api = startProcess(env);
+    await waitFor(
+      async () =>
+        (await fetch(`http://127.0.0.1:${PORT}/readyz`).catch(() => undefined))?.status === 200,
+      "readiness",
+      15000,
+    );
+    const png = await sharp({
+      create: { width: 16, height: 16, channels: 3, background: "#123456" },
+    })
+      .png()
+      .toBuffer();
+
+    // Start an upload and hold back its last bytes until after SIGTERM.
+    const boundary = "----sigterm";
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\n`,
+    );
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    const inFlight = new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host: "127.0.0.1",
+          port: PORT,
+          method: "POST",
+          path: "/v1/jobs",
+          headers: {
+            "content-type": `multipart/form-data; boundary=${boundary}`,
+            "content-length": String(head.length + png.length + tail.length),
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on("error", reject);
+      req.write(head);
+      req.write(png.subarray(0, 8));
+      setTimeout(() => {
+        api.child.kill("SIGTERM");
+        setTimeout(() => {
+          req.write(png.subarray(8));
+          req.end(tail);
+        }, 500);
+      }, 300);
+    });
+
+    await waitFor(() => api.output().includes("shutdown started"), "the shutdown to start");
+    const refused = await upload(`http://127.0.0.1:${PORT}`, png).then(
+      (r) => r.status,
+      () => "connection refused",
+    );
+    expect([503, "connection refused"]).to.include(refused);
+
+    expect(await inFlight).to.equal(202);
+    expect(await api.exited).to.equal(0);
+    expect(api.output()).to.contain('"msg":"shutdown finished"');
+    expect(fake.createdJobs).to.have.length(1);
+    expect(await readdir(join(env.DATA_DIR!, "jobs"))).to.have.length(1);
+  });
+});
