@@ -1,6 +1,7 @@
 import type { V1Container, V1Service } from "@kubernetes/client-node";
 import { expect } from "chai";
 
+import { loadConfig } from "../../api/src/config.js";
 import { type KubeObject, render, single, valueSets } from "./helm.js";
 import { apiPodSpec, deployment, runnerJobTemplateText } from "./objects.js";
 
@@ -33,6 +34,7 @@ describe("chart API Deployment", () => {
       KEEP_ORIGINALS: "false",
       LOG_LEVEL: "info",
       ORPHAN_GRACE_SECONDS: "600",
+      SHUTDOWN_GRACE_SECONDS: "25",
     });
   });
 
@@ -46,6 +48,7 @@ describe("chart API Deployment", () => {
         "api.keepOriginals=true",
         "api.logLevel=debug",
         "api.orphanGraceSeconds=3600",
+        "api.terminationGracePeriodSeconds=120",
       ],
     });
     const env = environment(apiContainer(objects));
@@ -56,6 +59,31 @@ describe("chart API Deployment", () => {
     expect(env["KEEP_ORIGINALS"]).to.equal("true");
     expect(env["LOG_LEVEL"]).to.equal("debug");
     expect(env["ORPHAN_GRACE_SECONDS"]).to.equal("3600");
+    expect(env["SHUTDOWN_GRACE_SECONDS"]).to.equal("115");
+    expect(apiPodSpec(objects).terminationGracePeriodSeconds).to.equal(120);
+  });
+
+  it("API config loader accepts the environment at the value limits", () => {
+    const valueSetsAtLimits = [
+      [],
+      [
+        "limits.maxUploadBytes=1073741824",
+        "jobs.maxRunning=100000",
+        "jobs.maxQueued=1000000",
+        "api.orphanGraceSeconds=2592000",
+        "api.terminationGracePeriodSeconds=3600",
+      ],
+      ["limits.maxUploadBytes=1", "jobs.maxRunning=0", "jobs.maxQueued=1", "api.terminationGracePeriodSeconds=5"],
+    ];
+    for (const set of valueSetsAtLimits) {
+      const env = environment(apiContainer(render({ set })));
+      // The kubelet fills in the downward API fields.
+      env["NAMESPACE"] = "thumbnails";
+      env["POD_NAME"] = "thumbnailer-5d8f7c9b4-x2k7q";
+      const config = loadConfig(env);
+      expect(config.maxUploadBytes, set.join(" ")).to.equal(Number(env["MAX_UPLOAD_BYTES"]));
+      expect(config.shutdownGraceSeconds, set.join(" ")).to.equal(Number(env["SHUTDOWN_GRACE_SECONDS"]));
+    }
   });
 
   it("mounts the runner Job template where RUNNER_JOB_TEMPLATE points", () => {
