@@ -47,7 +47,9 @@ can_build_with_buildkit() {
   local client="$1" major
   command -v "${client}" >/dev/null 2>&1 || return 1
   "${client}" buildx version >/dev/null 2>&1 && return 0
-  major="$("${client}" version --format '{{.Client.Version}}' 2>/dev/null | cut -d . -f 1)" || return 1
+  # `docker version` exits non-zero when the daemon is down, after printing
+  # the client's version all the same.
+  major="$("${client}" version --format '{{.Client.Version}}' 2>/dev/null | cut -d . -f 1 || true)"
   [[ "${major}" =~ ^[0-9]+$ ]] && ((major < 23))
 }
 
@@ -63,6 +65,9 @@ select_docker_client() {
   for candidate in docker /usr/bin/docker; do
     if can_build_with_buildkit "${candidate}"; then
       DOCKER_CLIENT="${candidate}"
+      if [[ "${candidate}" != docker ]]; then
+        echo "images: building with ${candidate}, because the docker on PATH has no buildx plugin" >&2
+      fi
       return
     fi
   done
@@ -102,8 +107,8 @@ default_revision() {
 build() {
   local base revision source component started elapsed
   local -a args=()
-  select_docker_client
   "${ROOT}/hack/docker-up.sh"
+  select_docker_client
   base="$(base_image)"
   ensure_base_image "${base}"
 
@@ -141,22 +146,22 @@ build() {
 
 list() {
   local component image
-  printf '%-48s %-14s %-8s %s\n' IMAGE ID ARCH SIZE
+  printf '%-56s %-14s %-8s %s\n' IMAGE ID ARCH SIZE
   for component in "${COMPONENTS[@]}"; do
     image="$(image_name "${component}")"
     if ! docker image inspect "${image}" >/dev/null 2>&1; then
-      printf '%-48s %s\n' "${image}" "(not built)"
+      printf '%-56s %s\n' "${image}" "(not built)"
       continue
     fi
     docker image inspect --format '{{.Id}} {{.Architecture}} {{.Size}}' "${image}" |
-      awk -v image="${image}" '{ printf "%-48s %-14s %-8s %.0f MB\n", image, substr($1, 8, 12), $2, $3 / 1e6 }'
+      awk -v image="${image}" '{ printf "%-56s %-14s %-8s %.0f MB\n", image, substr($1, 8, 12), $2, $3 / 1e6 }'
   done
 }
 
 kind_load() {
   local cluster="${KIND_CLUSTER:-thumbnailer}" component image
   local -a images=()
-  command -v kind >/dev/null 2>&1 || die "kind not found: install it, or create the cluster first (see make help)"
+  command -v kind >/dev/null 2>&1 || die "kind not found on PATH: install kind to load the images into a kind cluster"
   for component in "${COMPONENTS[@]}"; do
     image="$(image_name "${component}")"
     docker image inspect "${image}" >/dev/null 2>&1 || die "${image} not found: run make images first"

@@ -58,6 +58,9 @@ const server = http.createServer(async (req, res) => {
   const list = emptyLists.find(({ pattern }) => pattern.test(url.pathname));
   if (req.method === "GET" && list && url.searchParams.get("watch") === "true") {
     res.writeHead(200, { "Content-Type": "application/json", "Transfer-Encoding": "chunked" });
+    // Clients count a watch as started once the headers arrive, and Node.js
+    // holds them back until the first body chunk unless flushed.
+    res.flushHeaders();
     const timer = setTimeout(() => res.end(), watchDurationMs);
     res.on("close", () => clearTimeout(timer));
     return;
