@@ -1,7 +1,8 @@
+import type {
+  KubeConfig} from "@kubernetes/client-node";
 import {
   BatchV1Api,
   CoreV1Api,
-  KubeConfig,
   makeInformer,
   type V1Job,
   type V1Pod,
