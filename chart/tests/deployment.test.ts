@@ -73,7 +73,12 @@ describe("chart API Deployment", () => {
         "api.orphanGraceSeconds=2592000",
         "api.terminationGracePeriodSeconds=3600",
       ],
-      ["limits.maxUploadBytes=1", "jobs.maxRunning=0", "jobs.maxQueued=1", "api.terminationGracePeriodSeconds=5"],
+      [
+        "limits.maxUploadBytes=1",
+        "jobs.maxRunning=0",
+        "jobs.maxQueued=1",
+        "api.terminationGracePeriodSeconds=5",
+      ],
     ];
     for (const set of valueSetsAtLimits) {
       const env = environment(apiContainer(render({ set })));
@@ -82,7 +87,9 @@ describe("chart API Deployment", () => {
       env["POD_NAME"] = "thumbnailer-5d8f7c9b4-x2k7q";
       const config = loadConfig(env);
       expect(config.maxUploadBytes, set.join(" ")).to.equal(Number(env["MAX_UPLOAD_BYTES"]));
-      expect(config.shutdownGraceSeconds, set.join(" ")).to.equal(Number(env["SHUTDOWN_GRACE_SECONDS"]));
+      expect(config.shutdownGraceSeconds, set.join(" ")).to.equal(
+        Number(env["SHUTDOWN_GRACE_SECONDS"]),
+      );
     }
   });
 
@@ -90,7 +97,9 @@ describe("chart API Deployment", () => {
     const objects = render();
     const container = apiContainer(objects);
     const path = environment(container)["RUNNER_JOB_TEMPLATE"]!;
-    const mount = container.volumeMounts?.find((candidate) => path.startsWith(`${candidate.mountPath}/`));
+    const mount = container.volumeMounts?.find((candidate) =>
+      path.startsWith(`${candidate.mountPath}/`),
+    );
     expect(mount?.readOnly).to.equal(true);
     const volume = apiPodSpec(objects).volumes?.find((candidate) => candidate.name === mount?.name);
     const configMap = single(objects, "ConfigMap", "-runner-job");
@@ -114,7 +123,9 @@ describe("chart API Deployment", () => {
 
   it("checksum annotation changes with the runner Job template", () => {
     const checksum = (set: string[]) =>
-      deployment(render({ set })).spec?.template.metadata?.annotations?.["checksum/runner-job-template"];
+      deployment(render({ set })).spec?.template.metadata?.annotations?.[
+        "checksum/runner-job-template"
+      ];
     const base = checksum([]);
     expect(base).to.match(/^[0-9a-f]{64}$/);
     expect(checksum(["thumbnail.size=64"])).to.not.equal(base);
@@ -125,7 +136,9 @@ describe("chart API Deployment", () => {
     expect(apiContainer(render()).image).to.equal("thumbnailer-api:0.1.0");
     expect(apiContainer(render()).imagePullPolicy).to.equal("IfNotPresent");
     const locked = render({ valueFiles: [valueSets.lockedDown] });
-    expect(apiContainer(locked).image).to.equal("registry.example.com/thumbnailer/thumbnailer-api:0.1.0-rc.1");
+    expect(apiContainer(locked).image).to.equal(
+      "registry.example.com/thumbnailer/thumbnailer-api:0.1.0-rc.1",
+    );
     expect(apiPodSpec(locked).imagePullSecrets).to.deep.equal([{ name: "registry-credentials" }]);
     const annotations = deployment(locked).spec?.template.metadata?.annotations ?? {};
     expect(annotations).to.include({ "example.com/team": "emoji" });
@@ -148,7 +161,9 @@ describe("chart API Deployment", () => {
     const objects = render();
     const service = single(objects, "Service") as unknown as V1Service;
     expect(service.spec?.type).to.equal("ClusterIP");
-    expect(service.spec?.ports).to.deep.equal([{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }]);
+    expect(service.spec?.ports).to.deep.equal([
+      { name: "http", port: 80, targetPort: "http", protocol: "TCP" },
+    ]);
     expect(service.spec?.selector).to.deep.equal(deployment(objects).spec?.selector.matchLabels);
   });
 });

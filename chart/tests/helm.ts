@@ -64,7 +64,9 @@ export function helmPath(): string {
 export function runHelm(args: string[]): HelmResult {
   const result = spawnSync(helmPath(), args, { encoding: "utf8", timeout: 30_000 });
   if (result.error) {
-    throw new Error(`helm ${args.join(" ")} did not run: ${result.error.message}`, { cause: result.error });
+    throw new Error(`helm ${args.join(" ")} did not run: ${result.error.message}`, {
+      cause: result.error,
+    });
   }
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }

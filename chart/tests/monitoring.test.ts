@@ -54,14 +54,20 @@ function metricOf(series: string): string {
 
 describe("chart monitoring", () => {
   it("ServiceMonitor renders only where its API is served", () => {
-    expect(ofKind(render({ valueFiles: [valueSets.lockedDown] }), "ServiceMonitor")).to.deep.equal([]);
-    expect(ofKind(render({ apiVersions: [MONITORING_API_VERSION] }), "ServiceMonitor"), "disabled").to.deep.equal(
+    expect(ofKind(render({ valueFiles: [valueSets.lockedDown] }), "ServiceMonitor")).to.deep.equal(
       [],
     );
+    expect(
+      ofKind(render({ apiVersions: [MONITORING_API_VERSION] }), "ServiceMonitor"),
+      "disabled",
+    ).to.deep.equal([]);
   });
 
   it("ServiceMonitor scrapes /metrics on the API Service", () => {
-    const objects = render({ valueFiles: [valueSets.lockedDown], apiVersions: [MONITORING_API_VERSION] });
+    const objects = render({
+      valueFiles: [valueSets.lockedDown],
+      apiVersions: [MONITORING_API_VERSION],
+    });
     const monitor = single(objects, "ServiceMonitor");
     const service = single(objects, "Service");
     const spec = monitor["spec"] as {

@@ -18,7 +18,9 @@ describe("chart NetworkPolicies", () => {
   it("API policy allows DNS and API server egress only", () => {
     const objects = render();
     const policy = networkPolicy(objects, "-api").spec!;
-    expect(deployment(objects).spec?.template.metadata?.labels).to.include(policy.podSelector?.matchLabels);
+    expect(deployment(objects).spec?.template.metadata?.labels).to.include(
+      policy.podSelector?.matchLabels,
+    );
     expect(policy.policyTypes).to.deep.equal(["Ingress", "Egress"]);
     expect(policy.ingress).to.deep.equal([{ ports: [{ port: "http", protocol: "TCP" }] }]);
     expect(policy.egress).to.deep.equal([
@@ -49,11 +51,15 @@ describe("chart NetworkPolicies", () => {
       { podSelector: { matchLabels: { app: "frontend" } } },
     ]);
     const testPeer = from[0]?.podSelector?.matchLabels ?? {};
-    expect(testPod(objects).metadata?.labels, "the helm test pod stays allowed").to.include(testPeer);
+    expect(testPod(objects).metadata?.labels, "the helm test pod stays allowed").to.include(
+      testPeer,
+    );
     expect(policy.egress?.[1]?.to).to.deep.equal([{ ipBlock: { cidr: "172.18.0.2/32" } }]);
   });
 
   it("renders none when disabled", () => {
-    expect(ofKind(render({ valueFiles: [valueSets.noNetworkPolicy] }), "NetworkPolicy")).to.deep.equal([]);
+    expect(
+      ofKind(render({ valueFiles: [valueSets.noNetworkPolicy] }), "NetworkPolicy"),
+    ).to.deep.equal([]);
   });
 });

@@ -31,12 +31,14 @@ function restrictedViolations(spec: V1PodSpec): string[] {
   if (spec.hostIPC) violations.push("hostIPC is true");
   if (pod.sysctls && pod.sysctls.length > 0) violations.push("pod sets sysctls");
   if (pod.runAsUser === 0) violations.push("pod runAsUser is 0");
-  if (pod.seLinuxOptions?.user || pod.seLinuxOptions?.role) violations.push("pod sets seLinuxOptions user or role");
+  if (pod.seLinuxOptions?.user || pod.seLinuxOptions?.role)
+    violations.push("pod sets seLinuxOptions user or role");
 
   for (const volume of spec.volumes ?? []) {
     const types = Object.keys(volume).filter((key) => key !== "name");
     for (const type of types) {
-      if (!RESTRICTED_VOLUME_TYPES.has(type)) violations.push(`volume ${volume.name} has type ${type}`);
+      if (!RESTRICTED_VOLUME_TYPES.has(type))
+        violations.push(`volume ${volume.name} has type ${type}`);
     }
   }
 
@@ -49,8 +51,11 @@ function restrictedViolations(spec: V1PodSpec): string[] {
     if (context.allowPrivilegeEscalation !== false) {
       violations.push(`${name} does not set allowPrivilegeEscalation: false`);
     }
-    if (!(context.capabilities?.drop ?? []).includes("ALL")) violations.push(`${name} does not drop ALL capabilities`);
-    const added = (context.capabilities?.add ?? []).filter((capability) => capability !== "NET_BIND_SERVICE");
+    if (!(context.capabilities?.drop ?? []).includes("ALL"))
+      violations.push(`${name} does not drop ALL capabilities`);
+    const added = (context.capabilities?.add ?? []).filter(
+      (capability) => capability !== "NET_BIND_SERVICE",
+    );
     if (added.length > 0) violations.push(`${name} adds capabilities ${added.join(", ")}`);
 
     const runAsNonRoot = context.runAsNonRoot ?? pod.runAsNonRoot;
@@ -59,7 +64,9 @@ function restrictedViolations(spec: V1PodSpec): string[] {
 
     const seccomp = context.seccompProfile?.type ?? pod.seccompProfile?.type;
     if (seccomp === undefined || !SECCOMP_TYPES.has(seccomp)) {
-      violations.push(`${name} has seccompProfile ${seccomp ?? "unset"}, expected RuntimeDefault or Localhost`);
+      violations.push(
+        `${name} has seccompProfile ${seccomp ?? "unset"}, expected RuntimeDefault or Localhost`,
+      );
     }
     if (context.procMount !== undefined && context.procMount !== "Default") {
       violations.push(`${name} sets procMount ${context.procMount}`);

@@ -1,6 +1,13 @@
 import { expect } from "chai";
 
-import { MONITORING_API_VERSION, type KubeObject, ofKind, render, single, valueSets } from "./helm.js";
+import {
+  MONITORING_API_VERSION,
+  type KubeObject,
+  ofKind,
+  render,
+  single,
+  valueSets,
+} from "./helm.js";
 import { apiPodSpec, role, roleBindings, runnerPodSpec } from "./objects.js";
 
 // Every kind the chart may render. All of them are namespaced.
@@ -57,7 +64,11 @@ describe("chart RBAC and scope", () => {
       const kinds = objects.map((object) => object.kind);
       const unexpected = kinds.filter((kind) => !NAMESPACED_KINDS.has(kind));
       expect(unexpected, name).to.deep.equal([]);
-      expect(kinds, name).to.not.include.members(["ClusterRole", "ClusterRoleBinding", "Namespace"]);
+      expect(kinds, name).to.not.include.members([
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Namespace",
+      ]);
     }
   });
 
@@ -65,7 +76,8 @@ describe("chart RBAC and scope", () => {
     for (const [name, objects] of everyValueSet()) {
       for (const object of objects) {
         const namespace = object.metadata.namespace;
-        if (namespace !== undefined) expect(namespace, `${name} ${object.kind}`).to.equal("thumbnails");
+        if (namespace !== undefined)
+          expect(namespace, `${name} ${object.kind}`).to.equal("thumbnails");
       }
     }
   });
@@ -94,7 +106,11 @@ describe("chart RBAC and scope", () => {
       name: role(objects).metadata?.name,
     });
     expect(binding.subjects).to.deep.equal([
-      { kind: "ServiceAccount", name: apiPodSpec(objects).serviceAccountName, namespace: "thumbnails" },
+      {
+        kind: "ServiceAccount",
+        name: apiPodSpec(objects).serviceAccountName,
+        namespace: "thumbnails",
+      },
     ]);
   });
 
@@ -115,7 +131,9 @@ describe("chart RBAC and scope", () => {
     const releaseName = "a".repeat(53);
     const objects = render({ releaseName });
     for (const object of objects) {
-      expect(object.metadata.name.length, `${object.kind} ${object.metadata.name}`).to.be.at.most(63);
+      expect(object.metadata.name.length, `${object.kind} ${object.metadata.name}`).to.be.at.most(
+        63,
+      );
       expect(object.metadata.name, object.kind).to.not.match(/-$/);
     }
     const names = new Set(ofKind(objects, "ServiceAccount").map((object) => object.metadata.name));

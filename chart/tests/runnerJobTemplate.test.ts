@@ -21,7 +21,10 @@ describe("chart runner Job template", () => {
   it("API loader accepts it with every value set", () => {
     for (const file of [undefined, ...Object.values(valueSets)]) {
       const objects = render(file ? { valueFiles: [file] } : {});
-      expect(() => parseRunnerJobTemplate(runnerJobTemplateText(objects)), file ?? "default").to.not.throw();
+      expect(
+        () => parseRunnerJobTemplate(runnerJobTemplateText(objects)),
+        file ?? "default",
+      ).to.not.throw();
     }
   });
 
@@ -34,7 +37,11 @@ describe("chart runner Job template", () => {
 
     const changed = runnerJob(
       render({
-        set: ["jobs.backoffLimit=0", "jobs.activeDeadlineSeconds=60", "jobs.ttlSecondsAfterFinished=3600"],
+        set: [
+          "jobs.backoffLimit=0",
+          "jobs.activeDeadlineSeconds=60",
+          "jobs.ttlSecondsAfterFinished=3600",
+        ],
       }),
     ).spec!;
     expect(changed.backoffLimit).to.equal(0);
@@ -70,20 +77,27 @@ describe("chart runner Job template", () => {
       render({ set: ["thumbnail.size=64", "limits.maxPixels=250000000", "limits.maxFrames=20"] }),
     ).args;
     expect(args).to.include.members(["--size=64", "--max-pixels=250000000", "--max-frames=20"]);
-    expect(args?.some((arg) => arg.startsWith("--fit")), "the API adds --fit").to.equal(false);
+    expect(
+      args?.some((arg) => arg.startsWith("--fit")),
+      "the API adds --fit",
+    ).to.equal(false);
   });
 
   it("mounts the data claim at /job without a subPath", () => {
     const objects = render();
     const spec = runnerPodSpec(objects);
-    const mount = runnerContainer(objects).volumeMounts?.find((candidate) => candidate.mountPath === "/job");
+    const mount = runnerContainer(objects).volumeMounts?.find(
+      (candidate) => candidate.mountPath === "/job",
+    );
     expect(mount?.name).to.equal("data");
     expect(mount?.subPath, "the API sets the subPath per job").to.equal(undefined);
 
     const data = spec.volumes?.find((volume) => volume.name === "data");
     const apiData = apiPodSpec(objects).volumes?.find((volume) => volume.name === "data");
     expect(data?.persistentVolumeClaim?.claimName).to.be.a("string");
-    expect(data?.persistentVolumeClaim?.claimName).to.equal(apiData?.persistentVolumeClaim?.claimName);
+    expect(data?.persistentVolumeClaim?.claimName).to.equal(
+      apiData?.persistentVolumeClaim?.claimName,
+    );
   });
 
   it("uses the runner image, resources and pull settings", () => {
@@ -95,7 +109,9 @@ describe("chart runner Job template", () => {
     expect(runnerPodSpec(objects).imagePullSecrets).to.equal(undefined);
 
     const locked = render({ valueFiles: [valueSets.lockedDown] });
-    expect(runnerContainer(locked).image).to.equal("registry.example.com/thumbnailer/thumbnailer-runner:0.1.0-rc.1");
+    expect(runnerContainer(locked).image).to.equal(
+      "registry.example.com/thumbnailer/thumbnailer-runner:0.1.0-rc.1",
+    );
     const spec = runnerPodSpec(locked);
     expect(spec.imagePullSecrets).to.deep.equal([{ name: "registry-credentials" }]);
     expect(spec.priorityClassName).to.equal("thumbnailer-batch");

@@ -71,7 +71,8 @@ async function startFakeApi(overrides: Partial<FakeApiBehaviour> = {}): Promise<
         else sendJson(response, 503, { detail: "informer cache not synced" });
       } else if (line === "POST /v1/jobs") {
         uploadBodies.push(await readBody(request));
-        if (behaviour.uploadStatus === 202) sendJson(response, 202, { id: JOB_ID, status: "processing" });
+        if (behaviour.uploadStatus === 202)
+          sendJson(response, 202, { id: JOB_ID, status: "processing" });
         else sendJson(response, behaviour.uploadStatus, { title: "Queue full" });
       } else if (line === `GET /v1/jobs/${JOB_ID}`) {
         polls += 1;
@@ -108,7 +109,11 @@ async function startFakeApi(overrides: Partial<FakeApiBehaviour> = {}): Promise<
   };
 }
 
-function options(api: FakeApi, lines: string[], overrides: Partial<SmokeTestOptions> = {}): SmokeTestOptions {
+function options(
+  api: FakeApi,
+  lines: string[],
+  overrides: Partial<SmokeTestOptions> = {},
+): SmokeTestOptions {
   return {
     baseUrl: api.baseUrl,
     size: 100,
@@ -148,7 +153,9 @@ describe("smoke script", () => {
     api = await startFakeApi();
     await runSmokeTest(options(api, []));
     const body = api.uploadBodies[0]!;
-    expect(body.toString("latin1")).to.match(/Content-Disposition: form-data; name="image"; filename="smoke-test.png"/i);
+    expect(body.toString("latin1")).to.match(
+      /Content-Disposition: form-data; name="image"; filename="smoke-test.png"/i,
+    );
     const start = body.indexOf(Buffer.from([0x89, 0x50, 0x4e, 0x47]));
     expect(start, "PNG signature in the body").to.be.greaterThan(0);
     expect(readPngSize(body.subarray(start))).to.deep.equal({ width: 16, height: 16 });
@@ -158,7 +165,9 @@ describe("smoke script", () => {
     api = await startFakeApi({ finalStatus: "failed" });
     const lines: string[] = [];
     expect(await runSmokeTest(options(api, lines))).to.equal(false);
-    expect(lines.at(-1)).to.equal(`FAIL job: job ${JOB_ID} failed with OOMKilled: The runner ran out of memory.`);
+    expect(lines.at(-1)).to.equal(
+      `FAIL job: job ${JOB_ID} failed with OOMKilled: The runner ran out of memory.`,
+    );
     expect(api.requests).to.not.include(`DELETE /v1/jobs/${JOB_ID}`);
   });
 
@@ -175,7 +184,9 @@ describe("smoke script", () => {
     const started = Date.now();
     expect(await runSmokeTest(options(api, lines, { timeoutMs: 200 }))).to.equal(false);
     expect(Date.now() - started).to.be.lessThan(2_000);
-    expect(lines.at(-1)).to.match(/^FAIL job: job \S+ is still processing \(stage running\) after 0.2 s$/);
+    expect(lines.at(-1)).to.match(
+      /^FAIL job: job \S+ is still processing \(stage running\) after 0.2 s$/,
+    );
   });
 
   it("reports a rejected upload with its status and body", async () => {
@@ -190,7 +201,9 @@ describe("smoke script", () => {
     api = await startFakeApi({ readyAfterCalls: 1_000 });
     const lines: string[] = [];
     expect(await runSmokeTest(options(api, lines, { timeoutMs: 100 }))).to.equal(false);
-    expect(lines).to.deep.equal(['FAIL readiness: GET /readyz still returns 503: {"detail":"informer cache not synced"}']);
+    expect(lines).to.deep.equal([
+      'FAIL readiness: GET /readyz still returns 503: {"detail":"informer cache not synced"}',
+    ]);
   });
 
   it("reports an unreachable API", async () => {
@@ -205,13 +218,19 @@ describe("smoke script", () => {
   });
 
   it("readPngSize rejects bytes that are not a PNG", () => {
-    expect(() => readPngSize(Buffer.from("GIF89a not a png at all, really"))).to.throw("PNG signature");
+    expect(() => readPngSize(Buffer.from("GIF89a not a png at all, really"))).to.throw(
+      "PNG signature",
+    );
   });
 });
 
 describe("smoke script command", () => {
-  async function runCommand(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const child = spawn(process.execPath, ["--import", "tsx", smokeScript, ...args], { stdio: "pipe" });
+  async function runCommand(
+    args: string[],
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const child = spawn(process.execPath, ["--import", "tsx", smokeScript, ...args], {
+      stdio: "pipe",
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

@@ -9,7 +9,10 @@ function claims(objects: KubeObject[]): V1PersistentVolumeClaim[] {
 }
 
 function requiredPodAffinity(objects: KubeObject[]): V1PodAffinityTerm[] {
-  return runnerPodSpec(objects).affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+  return (
+    runnerPodSpec(objects).affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ??
+    []
+  );
 }
 
 function matches(selector: Record<string, string>, labels: Record<string, string>): boolean {
@@ -23,14 +26,20 @@ describe("chart storage", () => {
     const claim = all[0]!;
     expect(claim.spec?.accessModes).to.deep.equal(["ReadWriteOnce"]);
     expect(claim.spec?.resources?.requests?.["storage"]).to.equal("10Gi");
-    expect(claim.spec, "no storageClassName picks the default class").to.not.have.property("storageClassName");
+    expect(claim.spec, "no storageClassName picks the default class").to.not.have.property(
+      "storageClassName",
+    );
     expect(claim.metadata?.annotations?.["helm.sh/resource-policy"]).to.equal("keep");
   });
 
   it("claim settings follow the values", () => {
     const claim = claims(
       render({
-        set: ["persistence.size=50Gi", "persistence.storageClassName=fast", "persistence.keepOnUninstall=false"],
+        set: [
+          "persistence.size=50Gi",
+          "persistence.storageClassName=fast",
+          "persistence.keepOnUninstall=false",
+        ],
       }),
     )[0]!;
     expect(claim.spec?.resources?.requests?.["storage"]).to.equal("50Gi");

@@ -73,7 +73,9 @@ describe("chart values", () => {
   });
 
   it("schema rejects a wrong type and names the value", () => {
-    const result = templateRaw({ valueFiles: [valuesFile("wrong-type.yaml", 'api:\n  replicaCount: "two"\n')] });
+    const result = templateRaw({
+      valueFiles: [valuesFile("wrong-type.yaml", 'api:\n  replicaCount: "two"\n')],
+    });
     expect(result.status).to.not.equal(0);
     expect(result.stderr).to.contain("/api/replicaCount");
     expect(result.stderr).to.contain("want integer");
@@ -105,7 +107,9 @@ describe("chart values", () => {
 
   it("schema lists every key of values.yaml", () => {
     const values = parse(readFileSync(join(chartDir, "values.yaml"), "utf8")) as unknown;
-    const schema = JSON.parse(readFileSync(join(chartDir, "values.schema.json"), "utf8")) as SchemaNode;
+    const schema = JSON.parse(
+      readFileSync(join(chartDir, "values.schema.json"), "utf8"),
+    ) as SchemaNode;
     const keys: string[] = [];
     collectKeys(values, "", keys);
     const missing = keys.filter((key) => {
@@ -125,7 +129,8 @@ describe("chart values", () => {
   });
 
   it("documentation check reports a key without prose", () => {
-    const text = "group:\n  # Documented.\n  documented: 1\n  bare: 2\n  # Documented map.\n  map:\n    inner: 3\n";
+    const text =
+      "group:\n  # Documented.\n  documented: 1\n  bare: 2\n  # Documented map.\n  map:\n    inner: 3\n";
     expect(undocumentedKeys(text)).to.deep.equal(["line 4: bare: 2"]);
   });
 });
