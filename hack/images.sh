@@ -129,7 +129,7 @@ build() {
   # shows up sooner.
   for component in runner api; do
     echo "images: building $(image_name "${component}") from ${base}" >&2
-    DOCKER_BUILDKIT=1 "${DOCKER_CLIENT}" build \
+    if ! DOCKER_BUILDKIT=1 "${DOCKER_CLIENT}" build \
       --file "${DOCKERFILE}" \
       --target "${component}" \
       --tag "$(image_name "${component}")" \
@@ -137,7 +137,12 @@ build() {
       --build-arg "REVISION=${revision}" \
       --build-arg "SOURCE=${source}" \
       ${args[@]+"${args[@]}"} \
-      "${ROOT}"
+      "${ROOT}"; then
+      if [[ -z "${CA_BUNDLE:-}" ]]; then
+        echo "images: if npm failed with SELF_SIGNED_CERT_IN_CHAIN or UNABLE_TO_GET_ISSUER_CERT_LOCALLY, a proxy inspects TLS here: pass its CA with CA_BUNDLE=/path/to/ca.pem" >&2
+      fi
+      die "building $(image_name "${component}") failed"
+    fi
   done
   elapsed=$((SECONDS - started))
   echo "images: built in ${elapsed}s" >&2

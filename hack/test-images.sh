@@ -129,6 +129,21 @@ build_images() {
   fi
 }
 
+# True when the build context of this work tree, filtered by .dockerignore,
+# has no test folder, fixture, node_modules, build output or .git in it.
+context_is_clean() {
+  local base image="thumbnailer-image-test-context:$$" found
+  base="$(sed -n 's/^ARG NODE_IMAGE=\(.*\)$/\1/p' "${ROOT}/images/Dockerfile" | head -n 1)"
+  # The classic builder applies .dockerignore as BuildKit does, and every
+  # Docker client still has it.
+  printf 'FROM %s\nCOPY . /context\n' "${base}" |
+    DOCKER_BUILDKIT=0 docker build --quiet --tag "${image}" --file - "${ROOT}" >/dev/null
+  found="$(docker run --rm --network none "${image}" find /context \
+    \( -name node_modules -o -name dist -o -name .git -o -name test -o -name fixtures -o -name '*.test.ts' \) -print)"
+  docker rmi "${image}" >/dev/null
+  [[ -z "${found}" ]] || { echo "in the build context: ${found}"; return 1; }
+}
+
 inspect() {
   docker image inspect --format "$2" "$1"
 }
@@ -433,6 +448,7 @@ main() {
     exit 1
   fi
 
+  check "build context: no tests, fixtures or build output" context_is_clean
   check_image_config runner
   check_image_config api
   if [[ -n "${marker}" ]]; then
