@@ -118,6 +118,7 @@ export class Controller {
 
     this.keepRunning("jobs", jobInformer, () => {
       this.jobsSynced = true;
+      void this.sweep();
     });
     this.keepRunning("pods", podInformer, () => {
       this.podsSynced = true;
@@ -125,7 +126,9 @@ export class Controller {
 
     this.every(this.intervals.leaseRenewMs, () => this.renewLease());
     this.every(this.intervals.reconcileMs, () => this.reconcile());
-    this.every(this.intervals.sweepMs, () => this.sweep());
+    // Sweep as often as the grace period allows, within 1 s and the configured interval.
+    const graceMs = this.deps.config.orphanGraceSeconds * 1000;
+    this.every(Math.max(1000, Math.min(this.intervals.sweepMs, graceMs)), () => this.sweep());
     this.every(this.intervals.volumeCheckMs, () => this.checkVolume());
   }
 
@@ -494,6 +497,7 @@ export class Controller {
     const leader = await this.deps.lease.tryAcquireOrRenew();
     if (leader && !wasLeader) {
       await this.reconcile();
+      await this.sweep();
     }
   }
 

@@ -168,4 +168,76 @@ describe("api process", function () {
     expect(fake.createdJobs).to.have.length(1);
     expect(await readdir(join(env.DATA_DIR!, "jobs"))).to.have.length(1);
   });
+
+  it("keeps acknowledged jobs and sweeps half-written uploads after SIGKILL", async () => {
+    const png = await sharp({
+      create: { width: 16, height: 16, channels: 3, background: "#654321" },
+    })
+      .png()
+      .toBuffer();
+    const first = startProcess({ ...env, ORPHAN_GRACE_SECONDS: "1" });
+    await waitFor(
+      async () =>
+        (await fetch(`http://127.0.0.1:${PORT}/readyz`).catch(() => undefined))?.status === 200,
+      "readiness",
+      15000,
+    );
+
+    const acknowledged: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await upload(`http://127.0.0.1:${PORT}`, png, { filename: `secret-${i}.png` });
+      expect(res.status).to.equal(202);
+      acknowledged.push(((await res.json()) as { id: string }).id);
+    }
+
+    // Two uploads that never finish: their folders hold a partial original.
+    const boundary = "----killed";
+    const sockets = [0, 1].map(() => {
+      const req = request({
+        host: "127.0.0.1",
+        port: PORT,
+        method: "POST",
+        path: "/v1/jobs",
+        headers: {
+          "content-type": `multipart/form-data; boundary=${boundary}`,
+          "content-length": "100000",
+        },
+      });
+      req.on("error", () => undefined);
+      req.write(
+        `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\n`,
+      );
+      req.write(png.subarray(0, 10));
+      return req;
+    });
+    await waitFor(
+      async () => (await readdir(join(env.DATA_DIR!, "jobs"))).length === 5,
+      "the partial uploads",
+    );
+    first.child.kill("SIGKILL");
+    await first.exited;
+    for (const req of sockets) req.destroy();
+
+    const second = startProcess({ ...env, ORPHAN_GRACE_SECONDS: "1" });
+    try {
+      await waitFor(
+        async () => (await readdir(join(env.DATA_DIR!, "jobs"))).length === 3,
+        "the sweep",
+        20000,
+      );
+      expect((await readdir(join(env.DATA_DIR!, "jobs"))).sort()).to.deep.equal(
+        [...acknowledged].sort(),
+      );
+      for (const [i, id] of acknowledged.entries()) {
+        const res = await fetch(`http://127.0.0.1:${PORT}/v1/jobs/${id}`);
+        expect(res.status).to.equal(200);
+        expect(
+          ((await res.json()) as { original: { filename: string } }).original.filename,
+        ).to.equal(`secret-${i}.png`);
+      }
+    } finally {
+      second.child.kill("SIGKILL");
+      await second.exited;
+    }
+  });
 });
