@@ -32,6 +32,8 @@ readonly API_TIMEOUT_S=60
 
 PASSED=0
 FAILED=0
+# Commit the images were built from (set by build_images).
+BUILT_REVISION=""
 WORK_DIR=""
 CONTAINERS=()
 
@@ -117,7 +119,8 @@ build_images() {
     git clone --quiet --no-hardlinks "${ROOT}" "${source_dir}"
     name="make images builds both images from a clean clone"
   fi
-  echo "building the images in ${source_dir} at $(git -C "${source_dir}" rev-parse --short HEAD)"
+  BUILT_REVISION="$(git -C "${source_dir}" rev-parse HEAD)"
+  echo "building the images in ${source_dir} at ${BUILT_REVISION}"
   started="${SECONDS}"
   if make -C "${source_dir}" images REGISTRY="${REGISTRY:-}" TAG="${TAG}" CA_BUNDLE="${ca_bundle}" \
     >"${WORK_DIR}/make-images.log" 2>&1; then
@@ -160,7 +163,7 @@ check_image_config() {
     test "$(inspect "${image}" '{{index .Config.Labels "org.opencontainers.image.version"}}')" = "${TAG}"
   revision="$(inspect "${image}" '{{index .Config.Labels "org.opencontainers.image.revision"}}')"
   check "${component} image: revision label" \
-    test "${revision%-dirty}" = "$(git -C "${ROOT}" rev-parse HEAD)"
+    test "${revision%-dirty}" = "${BUILT_REVISION}"
 }
 
 # True when no layer, no history entry and no config of the image contains
