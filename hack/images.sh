@@ -8,7 +8,7 @@
 #   REGISTRY      prefix of the image names, e.g. registry.example.com/team (default: none)
 #   TAG           image tag (default: appVersion in chart/Chart.yaml)
 #   CA_BUNDLE     PEM file of extra CA certificates that npm needs behind a
-#                 TLS-inspecting proxy; passed to the build as the secret npm_ca
+#                 TLS-inspecting proxy. The build gets it as the secret npm_ca.
 #   NODE_IMAGE    base image (default: the ARG NODE_IMAGE of images/Dockerfile)
 #   KIND_CLUSTER  kind cluster for kind-load (default thumbnailer)
 #   SOURCE        org.opencontainers.image.source label (default: the origin remote)

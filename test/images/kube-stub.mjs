@@ -59,7 +59,7 @@ const server = http.createServer(async (req, res) => {
   if (req.method === "GET" && list && url.searchParams.get("watch") === "true") {
     res.writeHead(200, { "Content-Type": "application/json", "Transfer-Encoding": "chunked" });
     // Clients count a watch as started once the headers arrive, and Node.js
-    // holds them back until the first body chunk unless flushed.
+    // sends them with the first body chunk unless they are flushed.
     res.flushHeaders();
     const timer = setTimeout(() => res.end(), watchDurationMs);
     res.on("close", () => clearTimeout(timer));
