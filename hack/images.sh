@@ -104,8 +104,18 @@ default_revision() {
   echo "${revision}"
 }
 
+# Removes the image with ID $1 when a rebuild took its last tag: every commit
+# changes the revision label, so each build would otherwise leave one behind.
+remove_if_untagged() {
+  local id="$1"
+  [[ -n "${id}" ]] || return 0
+  if [[ "$(docker image inspect --format '{{len .RepoTags}}' "${id}" 2>/dev/null)" == 0 ]]; then
+    docker image rm "${id}" >/dev/null 2>&1 || true
+  fi
+}
+
 build() {
-  local base revision source component started elapsed
+  local base revision source component started elapsed previous_id
   local -a args=()
   "${ROOT}/hack/docker-up.sh"
   select_docker_client
@@ -128,6 +138,7 @@ build() {
   # The runner first: it is the smaller build, so a broken dependency install
   # shows up sooner.
   for component in runner api; do
+    previous_id="$("${DOCKER_CLIENT}" image inspect --format '{{.Id}}' "$(image_name "${component}")" 2>/dev/null || true)"
     echo "images: building $(image_name "${component}") from ${base}" >&2
     if ! DOCKER_BUILDKIT=1 "${DOCKER_CLIENT}" build \
       --file "${DOCKERFILE}" \
@@ -143,6 +154,7 @@ build() {
       fi
       die "building $(image_name "${component}") failed"
     fi
+    remove_if_untagged "${previous_id}"
   done
   elapsed=$((SECONDS - started))
   echo "images: built in ${elapsed}s" >&2
