@@ -91,3 +91,21 @@ chart-lint: ## Run helm lint --strict on the chart with its default values and w
 .PHONY: chart-test
 chart-test: ## Run only the chart's tests (helm template and the helm test's smoke script).
 	$(CHART_MOCHA) 'chart/tests/**/*.test.ts'
+
+##@ Install
+
+# Where `make up` installs: kind (create the kind cluster KIND_CLUSTER if it
+# does not exist), local (the cluster of `make cluster-up`), or current
+# (kubectl's current context, images pulled from REGISTRY).
+CLUSTER ?= kind
+NAMESPACE ?= thumbnails
+RELEASE ?= thumbnailer
+UP_ENV = CLUSTER="$(CLUSTER)" KIND_CLUSTER="$(KIND_CLUSTER)" NAMESPACE="$(NAMESPACE)" RELEASE="$(RELEASE)"
+
+.PHONY: up
+up: ## Cluster if none, images, load, namespace enforcing restricted, helm install, wait (CLUSTER=kind|local|current).
+	$(UP_ENV) hack/up.sh
+
+.PHONY: down
+down: ## Uninstall, remove the Jobs, the claim and the namespace, and the kind cluster if make up made it.
+	$(UP_ENV) hack/down.sh

@@ -2,7 +2,7 @@
 # Builds, lists, loads into kind, or pushes Thumbnailer's two images,
 # thumbnailer-api and thumbnailer-runner, from images/Dockerfile.
 #
-# Usage: hack/images.sh build|list|kind-load|push
+# Usage: hack/images.sh build|list|names|kind-load|push
 #
 # Environment (the Makefile sets the first three):
 #   REGISTRY      prefix of the image names, e.g. registry.example.com/team (default: none)
@@ -175,6 +175,16 @@ list() {
   done
 }
 
+# Prints the two image references on one line, for scripts.
+names() {
+  local component
+  local -a images=()
+  for component in "${COMPONENTS[@]}"; do
+    images+=("$(image_name "${component}")")
+  done
+  echo "${images[*]}"
+}
+
 kind_load() {
   local cluster="${KIND_CLUSTER:-thumbnailer}" component image
   local -a images=()
@@ -200,9 +210,10 @@ main() {
   case "${1:-}" in
     build) build ;;
     list) list ;;
+    names) names ;;
     kind-load) kind_load ;;
     push) push ;;
-    *) die "usage: $0 build|list|kind-load|push" ;;
+    *) die "usage: $0 build|list|names|kind-load|push" ;;
   esac
 }
 
