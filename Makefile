@@ -26,8 +26,9 @@ build: ## Compile the TypeScript of api/ and runner/ into dist/.
 	npm run build
 
 .PHONY: lint
-lint: ## Run eslint and the prettier check.
+lint: ## Run eslint, the prettier check and shellcheck.
 	npm run lint
+	shellcheck .ci/run hack/*.sh
 
 .PHONY: format
 format: ## Rewrite the sources with prettier.
