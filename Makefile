@@ -28,7 +28,7 @@ build: ## Compile the TypeScript of api/ and runner/ into dist/.
 .PHONY: lint
 lint: ## Run eslint, the prettier check and shellcheck.
 	npm run lint
-	shellcheck .ci/run hack/*.sh
+	shellcheck -x .ci/run hack/*.sh
 
 .PHONY: format
 format: ## Rewrite the sources with prettier.
