@@ -110,3 +110,9 @@ up: ## Cluster if none, images, load, namespace enforcing restricted, helm insta
 .PHONY: down
 down: ## Uninstall, remove the Jobs, the claim and the namespace, and the kind cluster if make up made it.
 	$(UP_ENV) hack/down.sh
+
+##@ End to end
+
+.PHONY: e2e
+e2e: ## Install the chart into a real cluster (E2E_CLUSTER=local|kind|current) and run the whole flow through the Service.
+	hack/e2e.sh
