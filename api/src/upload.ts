@@ -105,6 +105,13 @@ export function createUploadHandler(deps: UploadDeps): RequestHandler {
         suspended: job.spec?.suspend === true,
         durationMs: Math.round(performance.now() - started),
       });
+      if (job.spec?.suspend === true) {
+        logger.info("job queued", {
+          requestId,
+          jobId: id,
+          queueLength: deps.controller.queueLength(),
+        });
+      }
 
       res.status(202).location(`/v1/jobs/${id}`).json(deps.controller.getJob(id));
     } catch (err) {

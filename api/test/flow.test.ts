@@ -174,4 +174,26 @@ describe("upload to thumbnail flow", function () {
     expect(b).to.be.lessThan(5);
     expect(a).to.equal(255);
   });
+
+  it("records an Event on the Job and logs the lifecycle without the file name", async () => {
+    const res = await upload(h.baseUrl, await transparentPng(), {
+      filename: "TOP-SECRET-launch.png",
+    });
+    const { id } = (await res.json()) as JobDocument;
+    const job = h.fake.jobs.get(`thumb-${id}`)!;
+    reportOutcome(h, job, await runAsPod(h, job));
+    await waitFor(() => h.fake.events.length === 1, "the Event");
+    const event = h.fake.events[0] as {
+      reason: string;
+      type: string;
+      involvedObject: { kind: string; name: string };
+    };
+    expect(event.involvedObject).to.deep.include({ kind: "Job", name: `thumb-${id}` });
+    expect([event.type, event.reason]).to.deep.equal(["Normal", "ThumbnailReady"]);
+
+    const messages = h.logs.filter((l) => l.jobId === id).map((l) => l.msg);
+    expect(messages).to.include.members(["job created", "job succeeded"]);
+    expect(JSON.stringify(h.logs)).not.to.contain("TOP-SECRET");
+    expect(JSON.stringify(h.fake.events)).not.to.contain("TOP-SECRET");
+  });
 });
