@@ -116,3 +116,25 @@ down: ## Uninstall, remove the Jobs, the claim and the namespace, and the kind c
 .PHONY: e2e
 e2e: ## Install the chart into a real cluster (E2E_CLUSTER=local|kind|current) and run the whole flow through the Service.
 	hack/e2e.sh
+
+##@ Cluster
+
+# Images that `make cluster-load` copies from Docker into the cluster,
+# separated by spaces.
+IMAGES ?=
+
+.PHONY: cluster-up
+cluster-up: ## Start a one-node Kubernetes cluster on this machine (root; the first run builds it, about 15 minutes).
+	hack/cluster-up.sh
+
+.PHONY: cluster-down
+cluster-down: ## Stop the cluster and remove all it made; the built binaries stay in the cache.
+	hack/cluster-down.sh
+
+.PHONY: cluster-smoke
+cluster-smoke: ## Check the cluster: claim, non-root pod, Service by DNS name, Pod Security, Job Complete.
+	hack/cluster-smoke.sh
+
+.PHONY: cluster-load
+cluster-load: ## Copy Docker images into the cluster's containerd: make cluster-load IMAGES="a:tag b:tag".
+	hack/cluster-load-image.sh $(IMAGES)

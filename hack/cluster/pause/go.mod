@@ -1,0 +1,3 @@
+module thumbnailer.local/cluster/pause
+
+go 1.25.0
