@@ -66,6 +66,49 @@ kill_leftover_shims() {
   done
 }
 
+readonly TASK_DIR="${RUN_DIR}/containerd/state/io.containerd.runtime.v2.task/k8s.io"
+TASK_IDS=()
+
+# Notes the id of every task containerd knows, before remove_pods deletes
+# them, for remove_shim_sockets.
+record_task_ids() {
+  local task
+  for task in "${TASK_DIR}"/*; do
+    if [[ -d "${task}" ]]; then TASK_IDS+=("${task##*/}"); fi
+  done
+}
+
+# Removes the sockets of shims that were killed before they could: containerd
+# 1.6 puts them in /run/containerd/s/ whatever its own folders are, named
+# by the SHA-256 of "<containerd socket>/<namespace>/<task id>".
+remove_shim_sockets() {
+  record_task_ids
+  local id hash
+  for id in "${TASK_IDS[@]}"; do
+    hash="$(printf '%s' "${CONTAINERD_SOCKET}/k8s.io/${id}" | sha256sum | cut -d' ' -f1)"
+    rm -f "/run/containerd/s/${hash}"
+  done
+}
+
+# Kills every process still in the kubelet's pod cgroups: containers whose
+# shim was killed keep running until then.
+kill_pod_processes() {
+  local procs_file pid
+  [[ -d /sys/fs/cgroup/pids/kubepods ]] || return 0
+  while read -r procs_file; do
+    while read -r pid; do
+      [[ -n "${pid}" ]] || continue
+      log "killing leftover pod process ${pid}"
+      kill -KILL "${pid}" 2>/dev/null || true
+    done <"${procs_file}"
+  done < <(find /sys/fs/cgroup/pids/kubepods -name cgroup.procs)
+  wait_until 10 pod_cgroups_empty || log "processes remain in the pod cgroups"
+}
+
+pod_cgroups_empty() {
+  [[ -z "$(find /sys/fs/cgroup/pids/kubepods -name cgroup.procs -exec cat {} +)" ]]
+}
+
 # Unmounts every mount point under the cluster's folders, deepest first.
 unmount_all() {
   local targets target
@@ -115,6 +158,7 @@ main() {
   mkdir -p "${LOG_DIR}"
 
   stop_component kubelet
+  record_task_ids
   remove_pods
   stop_component kube-proxy
   stop_component kube-scheduler
@@ -123,6 +167,8 @@ main() {
   stop_component etcd
   stop_component containerd
   kill_leftover_shims
+  kill_pod_processes
+  remove_shim_sockets
 
   unmount_all
   remove_cgroups

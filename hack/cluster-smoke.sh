@@ -7,7 +7,10 @@
 #   - a pod reaches a Service by its DNS name;
 #   - the namespace rejects a privileged pod;
 #   - a Job reaches the condition Complete;
-#   - a pod gets a service-account token, and has no route off the machine.
+#   - a pod gets a service-account token, and has no route off the machine;
+#   - what a pod sends to an address outside the cluster's ranges is
+#     dropped, even when the pod adds a route to it. The target is a network
+#     namespace this script makes, so nothing leaves the machine either way.
 # Prints one line per check and, last, "N passed, N failed"; exits non-zero
 # when a check failed. Uses KUBECONFIG when set, else the cluster's own.
 set -euo pipefail
@@ -17,12 +20,51 @@ source "$(dirname "${BASH_SOURCE[0]}")/cluster/lib.sh"
 
 NAMESPACE="cluster-smoke-$(date +%s)"
 readonly NAMESPACE
+# A namespace without Pod Security enforcement, for the one pod that needs
+# NET_ADMIN to add a route.
+readonly PRIVILEGED_NAMESPACE="${NAMESPACE}-net"
+# The stand-in for another host: a network namespace joined to this machine
+# by a veth pair, with an HTTP server on TARGET_IP.
+readonly TARGET_NETNS="thumb-smoke-target"
+readonly TARGET_LINK="thumbsmoke0"
+readonly TARGET_HOST_IP="10.201.0.1"
+readonly TARGET_IP="10.201.0.2"
+TARGET_SERVER_PID=""
 readonly WAIT_S="${SMOKE_WAIT_S:-120}"
 PASSED=0
 FAILED=0
 
 cleanup() {
-  kctl delete namespace "${NAMESPACE}" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  kctl delete namespace "${NAMESPACE}" "${PRIVILEGED_NAMESPACE}" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  remove_target
+}
+
+remove_target() {
+  if [[ -n "${TARGET_SERVER_PID}" ]]; then
+    kill "${TARGET_SERVER_PID}" 2>/dev/null || true
+    TARGET_SERVER_PID=""
+  fi
+  if ip link show "${TARGET_LINK}" >/dev/null 2>&1; then ip link del "${TARGET_LINK}"; fi
+  if ip netns list | grep -qw "${TARGET_NETNS}"; then ip netns del "${TARGET_NETNS}"; fi
+  rm -rf "${CLUSTER_DIR:?}/smoke-target-www"
+}
+
+# Makes the target namespace and starts busybox httpd in it, serving
+# "target-ok"; the server is this script's child, and cleanup stops it.
+make_target() {
+  remove_target
+  ip netns add "${TARGET_NETNS}"
+  ip link add "${TARGET_LINK}" type veth peer name eth0 netns "${TARGET_NETNS}"
+  ip addr add "${TARGET_HOST_IP}/30" dev "${TARGET_LINK}"
+  ip link set "${TARGET_LINK}" up
+  ip -n "${TARGET_NETNS}" addr add "${TARGET_IP}/30" dev eth0
+  ip -n "${TARGET_NETNS}" link set eth0 up
+  ip -n "${TARGET_NETNS}" link set lo up
+  local www="${CLUSTER_DIR}/smoke-target-www"
+  mkdir -p "${www}"
+  echo target-ok >"${www}/index.html"
+  ip netns exec "${TARGET_NETNS}" busybox httpd -f -p "${TARGET_IP}:8080" -h "${www}" &
+  TARGET_SERVER_PID=$!
 }
 trap cleanup EXIT
 
@@ -72,22 +114,26 @@ ${volumes}}
 EOF
 }
 
+# Each of these takes a pod name and, optionally, its namespace (default
+# NAMESPACE).
 pod_phase() {
-  kctl -n "${NAMESPACE}" get pod "$1" -o jsonpath='{.status.phase}' 2>/dev/null || true
+  kctl -n "${2:-${NAMESPACE}}" get pod "$1" -o jsonpath='{.status.phase}' 2>/dev/null || true
 }
 
 pod_finished() {
-  [[ "$(pod_phase "$1")" == Succeeded || "$(pod_phase "$1")" == Failed ]]
+  local phase
+  phase="$(pod_phase "$@")"
+  [[ "${phase}" == Succeeded || "${phase}" == Failed ]]
 }
 
-# Waits at most WAIT_S seconds for pod $1 to exit, then prints its phase.
+# Waits at most WAIT_S seconds for the pod to exit, then prints its phase.
 pod_phase_when_done() {
-  wait_until "${WAIT_S}" pod_finished "$1" || true
-  pod_phase "$1"
+  wait_until "${WAIT_S}" pod_finished "$@" || true
+  pod_phase "$@"
 }
 
 pod_logs() {
-  kctl -n "${NAMESPACE}" logs "$1" 2>&1 || true
+  kctl -n "${2:-${NAMESPACE}}" logs "$1" 2>&1 || true
 }
 
 create_namespace() {
@@ -238,7 +284,61 @@ check_token_and_routes() {
   fi
 }
 
+# Prints how many packets the DROP rule of the cluster's egress chain counted.
+egress_drop_count() {
+  iptables -L "${EGRESS_CHAIN}" -n -v -x | awk '$3 == "DROP" { print $1 }'
+}
+
+check_egress_dropped() {
+  local name="traffic from a pod to an address outside the cluster is dropped"
+  make_target
+  local url="http://${TARGET_IP}:8080/"
+  # The target answers the machine itself, so a failure below is the drop.
+  if ! wait_until 10 curl -fsS --max-time 2 "${url}"; then
+    fail "${name}" "the target ${url} does not answer this machine, so the check proves nothing"
+    return
+  fi
+  kctl create namespace "${PRIVILEGED_NAMESPACE}" >/dev/null
+  wait_until "${WAIT_S}" kctl -n "${PRIVILEGED_NAMESPACE}" get serviceaccount default ||
+    die "namespace ${PRIVILEGED_NAMESPACE} got no default ServiceAccount"
+  kctl -n "${PRIVILEGED_NAMESPACE}" apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: escaper
+spec:
+  restartPolicy: Never
+  automountServiceAccountToken: false
+  containers:
+    - name: main
+      image: ${BUSYBOX_IMAGE}
+      imagePullPolicy: Never
+      command:
+        - sh
+        - -c
+        - >-
+          ip route add ${TARGET_IP}/32 via ${POD_GATEWAY} &&
+          if timeout 5 wget -q -O - ${url}; then echo reached; else echo blocked; fi
+      securityContext:
+        capabilities: { add: [NET_ADMIN] }
+EOF
+  local drops_before phase output drops_after
+  drops_before="$(egress_drop_count)"
+  phase="$(pod_phase_when_done escaper "${PRIVILEGED_NAMESPACE}")"
+  output="$(pod_logs escaper "${PRIVILEGED_NAMESPACE}" | tail -n 1)"
+  drops_after="$(egress_drop_count)"
+  # Docker's FORWARD policy would drop the packets too, so the check also
+  # asks that the cluster's own rule counted them.
+  if [[ "${phase}" == Succeeded && "${output}" == blocked && "${drops_after}" -gt "${drops_before}" ]]; then
+    pass "${name}"
+  else
+    fail "${name}" "pod escaper ${phase}, output '${output}', packets dropped by ${EGRESS_CHAIN}: ${drops_before} before, ${drops_after} after"
+  fi
+  remove_target
+}
+
 main() {
+  require_root "cluster-smoke"
   [[ -x "${K8S_BIN_DIR}/kubectl" ]] || die "kubectl is not built: run make cluster-up first"
   create_namespace
   check_claim_written_as_non_root
@@ -246,6 +346,7 @@ main() {
   check_privileged_pod_rejected
   check_job_completes
   check_token_and_routes
+  check_egress_dropped
   echo "${PASSED} passed, ${FAILED} failed"
   ((FAILED == 0))
 }

@@ -178,9 +178,26 @@ apply_addons() {
     die "the ServiceAccount controller made no default ServiceAccount"
 }
 
+readonly COMPONENTS=(containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
+
+# Succeeds when an earlier cluster left state behind but none of its
+# processes runs any more (they were killed, or the machine restarted).
+stale_cluster() {
+  [[ -d "${NODE_DATA_DIR}" || -d "${CLUSTER_DIR}/pki" ]] || return 1
+  local name
+  for name in "${COMPONENTS[@]}"; do
+    [[ -z "$(component_pid "${name}")" ]] || return 1
+  done
+}
+
 main() {
   require_root "cluster-up"
   local started=${SECONDS}
+
+  if stale_cluster; then
+    log "found the state of a cluster whose processes are gone; removing it first"
+    "${REPO_ROOT}/hack/cluster-down.sh"
+  fi
 
   "${CLUSTER_LIB_DIR}/install-packages.sh"
   "${CLUSTER_LIB_DIR}/build.sh"
