@@ -138,3 +138,26 @@ cluster-smoke: ## Check the cluster: claim, non-root pod, Service by DNS name, P
 .PHONY: cluster-load
 cluster-load: ## Copy Docker images into the cluster's containerd: make cluster-load IMAGES="a:tag b:tag".
 	hack/cluster-load-image.sh $(IMAGES)
+
+##@ Support
+
+# support-bundle reads the Helm release RELEASE in NAMESPACE (the same
+# variables as make up) and writes its archive into the folder OUT, with the
+# logs of the FAILED_RUNNERS newest failed runner pods.
+NAMESPACE ?= thumbnails
+RELEASE ?= thumbnailer
+OUT ?= .
+FAILED_RUNNERS ?= 20
+SUPPORT_ENV = NAMESPACE="$(NAMESPACE)" RELEASE="$(RELEASE)" OUT="$(OUT)" FAILED_RUNNERS="$(FAILED_RUNNERS)" HELM="$(HELM)"
+
+.PHONY: support-bundle
+support-bundle: ## Write one archive for a bug report (NAMESPACE, RELEASE, OUT): objects, events, logs, readiness, metrics, summary; no images or file names.
+	$(SUPPORT_ENV) hack/support-bundle.sh
+
+.PHONY: support-bundle-test
+support-bundle-test: ## Test the support bundle's summary and scrub check on recorded files, without a cluster.
+	$(CHART_MOCHA) 'hack/test/**/*.test.ts'
+
+.PHONY: support-bundle-e2e
+support-bundle-e2e: ## Take a bundle on the current cluster after secret-named uploads and a broken runner image, and check it (TEST_NAMESPACE).
+	HELM="$(HELM)" hack/test-support-bundle.sh
