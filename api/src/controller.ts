@@ -71,9 +71,9 @@ export interface ListOptions {
 }
 
 /**
- * The in-process controller: informers on the release's Jobs and runner
- * Pods feed an in-memory cache that serves every read; the Lease holder
- * resumes queued Jobs and removes the folders of Jobs that are gone.
+ * The in-process controller. Informers on the release's Jobs and runner Pods
+ * feed an in-memory cache that serves every read. The Lease holder resumes
+ * queued Jobs and removes the folders of Jobs that are gone.
  */
 export class Controller {
   private readonly jobs = new Map<string, V1Job>();

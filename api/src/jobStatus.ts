@@ -40,7 +40,11 @@ export interface JobFacts {
   queuePosition: number | undefined;
 }
 
-/** Reasons the runner writes to its termination message (exit code 2). */
+/**
+ * Reasons the runner writes to its termination message. A copy of the
+ * runner's list, because the API image does not carry the runner's code; a
+ * test keeps the two equal.
+ */
 export const RUNNER_REASONS = [
   "EmptyInput",
   "UnsupportedFormat",

@@ -1,7 +1,7 @@
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import { expect } from "chai";
 
-import { describeJob, type JobFacts } from "../src/jobStatus.js";
+import { RUNNER_REASONS, describeJob, type JobFacts } from "../src/jobStatus.js";
 import type { RunnerResult } from "../src/storage.js";
 
 const ID = "01890a5d-ac96-774b-bcce-b302099a8057";
@@ -218,5 +218,12 @@ describe("describeJob", () => {
     );
     expect(doc.error!.message).to.have.lengthOf(300);
     expect(doc.error!.message.endsWith("…")).to.equal(true);
+  });
+});
+
+describe("RUNNER_REASONS", () => {
+  it("matches the runner's own reason list", async () => {
+    const runner = await import("../../runner/src/reasons.js");
+    expect([...RUNNER_REASONS].sort()).to.deep.equal([...runner.terminationReasons].sort());
   });
 });
