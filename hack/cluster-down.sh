@@ -69,8 +69,8 @@ kill_leftover_shims() {
 readonly TASK_DIR="${RUN_DIR}/containerd/state/io.containerd.runtime.v2.task/k8s.io"
 TASK_IDS=()
 
-# Notes the id of every task containerd knows, before remove_pods deletes
-# them, for remove_shim_sockets.
+# Notes the id of every task in containerd's state folder, before
+# remove_pods deletes them, for remove_shim_sockets.
 record_task_ids() {
   local task
   for task in "${TASK_DIR}"/*; do
@@ -155,6 +155,7 @@ remove_kubernetes_rules() {
 
 main() {
   require_root "cluster-down"
+  acquire_cluster_lock
   mkdir -p "${LOG_DIR}"
 
   stop_component kubelet

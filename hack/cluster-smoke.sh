@@ -165,7 +165,7 @@ EOF
     fail "${name}" "pod writer ended in phase '${phase}': $(pod_logs writer)"
     return
   fi
-  # The second pod sees only jobs/one, as a runner pod sees its job folder.
+  # The second pod mounts only jobs/one, as a runner pod mounts its job folder.
   restricted_pod subpath-writer 'cat /job/original && echo second >/job/thumbnail && id -u' \
     "${claim_volume}" '        - { name: data, mountPath: /job, subPath: jobs/one }' |
     kctl -n "${NAMESPACE}" apply -f - >/dev/null
@@ -293,7 +293,8 @@ check_egress_dropped() {
   local name="traffic from a pod to an address outside the cluster is dropped"
   make_target
   local url="http://${TARGET_IP}:8080/"
-  # The target answers the machine itself, so a failure below is the drop.
+  # The target serves requests from the machine itself, so a failure below
+  # comes from the drop.
   if ! wait_until 10 curl -fsS --max-time 2 "${url}"; then
     fail "${name}" "the target ${url} does not answer this machine, so the check proves nothing"
     return
@@ -328,7 +329,7 @@ EOF
   output="$(pod_logs escaper "${PRIVILEGED_NAMESPACE}" | tail -n 1)"
   drops_after="$(egress_drop_count)"
   # Docker's FORWARD policy would drop the packets too, so the check also
-  # asks that the cluster's own rule counted them.
+  # requires that the cluster's own rule counted them.
   if [[ "${phase}" == Succeeded && "${output}" == blocked && "${drops_after}" -gt "${drops_before}" ]]; then
     pass "${name}"
   else

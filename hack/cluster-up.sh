@@ -5,8 +5,8 @@
 # for the versions, addresses and folders.
 #
 # The first run installs the Debian packages and builds every binary and
-# image into the cache (tens of minutes on 2 cores); later runs start in
-# seconds. Safe to run while the cluster is up: what runs is left running,
+# image into the cache, which takes about 15 minutes on 2 cores. Later runs
+# start in seconds. Safe to run while the cluster is up: what runs is left running,
 # and the add-ons are applied again. `make cluster-down` removes everything.
 #
 # Prints the path of the admin kubeconfig at the end.
@@ -20,6 +20,9 @@ source "${CLUSTER_LIB_DIR}/configs.sh"
 source "${CLUSTER_LIB_DIR}/network.sh"
 # shellcheck source=hack/cluster/host-state.sh
 source "${CLUSTER_LIB_DIR}/host-state.sh"
+
+# The checks below talk to this cluster whatever KUBECONFIG the caller has.
+export KUBECONFIG="${CLUSTER_KUBECONFIG}"
 
 readonly PKI="${CLUSTER_DIR}/pki"
 readonly APISERVER_URL="https://${NODE_IP}:${APISERVER_PORT}"
@@ -193,10 +196,11 @@ stale_cluster() {
 main() {
   require_root "cluster-up"
   local started=${SECONDS}
+  acquire_cluster_lock
 
   if stale_cluster; then
     log "found the state of a cluster whose processes are gone; removing it first"
-    "${REPO_ROOT}/hack/cluster-down.sh"
+    CLUSTER_LOCK_HELD=1 "${REPO_ROOT}/hack/cluster-down.sh"
   fi
 
   "${CLUSTER_LIB_DIR}/install-packages.sh"

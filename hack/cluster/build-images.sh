@@ -93,7 +93,7 @@ stale() {
   return 1
 }
 
-# Builds an image whose layer holds one static binary at path $3 (inside the
+# Builds an image whose layer contains one static binary at path $3 (inside the
 # image), copied from $2.
 build_single_binary_image() {
   local ref="$1" binary="$2" path_in_image="$3" runtime_config="$4"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the cluster runs on, when any is missing:
-# containerd and runc (the container runtime), the CNI plugins (pod network),
-# iptables, nftables and iproute2 (kube-proxy, the scripts' own rules and
-# their removal), openssl (the cluster's certificates), curl (health checks),
-# and busybox-static (the shell and tools of the cluster's busybox image).
+# Installs the Debian packages the cluster runs on, when any is missing.
+# containerd and runc are the container runtime, and the CNI plugins the pod
+# network. iptables, nftables and iproute2 serve kube-proxy and the scripts'
+# own rules. openssl makes the certificates, curl runs the health checks, and
+# busybox-static provides the shell and tools of the cluster's busybox image.
 # Runs `apt-get update` once, and only when something has to be installed.
 set -euo pipefail
 

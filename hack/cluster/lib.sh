@@ -1,10 +1,10 @@
 # shellcheck shell=bash
 # Settings and helpers shared by the cluster scripts. Sourced, never run.
 #
-# Every address below exists only on this machine: the node address sits on
-# a bridge that cluster-up creates and that has no ports, the pod range on
-# the CNI bridge and in the pods' network namespaces, and the Service range
-# only in kube-proxy's NAT rules.
+# Every address below exists only on this machine. The node address is on a
+# bridge without ports that cluster-up creates. The pod range lives on the CNI
+# bridge and in the pods' network namespaces, and the Service range only in
+# kube-proxy's NAT rules.
 
 # shellcheck disable=SC2034 # the scripts that source this file use the names.
 
@@ -32,8 +32,8 @@ readonly RUN_DIR="/run/thumbnailer-cluster"
 readonly CONTAINERD_SOCKET="${RUN_DIR}/containerd/containerd.sock"
 
 readonly NODE_NAME="thumbnailer-node"
-# The node's own address, on the bridge NODE_LINK that has no ports. It stands
-# in for a dummy interface, which this machine's kernel lacks.
+# The node's own address, on the bridge NODE_LINK that has no ports. The
+# bridge replaces a dummy interface, which this machine's kernel lacks.
 readonly NODE_LINK="thumbnode0"
 readonly NODE_IP="10.200.0.1"
 readonly POD_BRIDGE="thumbpods0"
@@ -82,6 +82,18 @@ die() {
 
 require_root() {
   [[ "$(id -u)" -eq 0 ]] || die "$1 needs root: it starts containerd and the kubelet, and changes network links and iptables rules"
+}
+
+# Lets one cluster-up or cluster-down run at a time. The lock is on this
+# folder, so no lock file is left behind. A script that runs another one
+# while it holds the lock sets CLUSTER_LOCK_HELD=1 for it.
+acquire_cluster_lock() {
+  [[ "${CLUSTER_LOCK_HELD:-}" == 1 ]] && return
+  exec 9<"${CLUSTER_LIB_DIR}"
+  if ! flock -n 9; then
+    log "waiting for another cluster-up or cluster-down to finish"
+    flock 9
+  fi
 }
 
 # Runs the kubectl that build.sh built, against this cluster unless the
@@ -139,7 +151,8 @@ start_component() {
   fi
   mkdir -p "${PID_DIR}" "${LOG_DIR}"
   log "starting ${name}, log in ${LOG_DIR}/${name}.log"
-  setsid "${binary}" "$@" >>"${LOG_DIR}/${name}.log" 2>&1 </dev/null &
+  # The component must not inherit the cluster lock (file descriptor 9).
+  setsid "${binary}" "$@" >>"${LOG_DIR}/${name}.log" 2>&1 </dev/null 9<&- &
   echo "$!" >"${PID_DIR}/${name}.pid"
   readlink -f "${binary}" >"${PID_DIR}/${name}.binary"
 }

@@ -36,9 +36,9 @@ setup_egress_chain() {
     iptables -C "${chain}" ${rule} 2>/dev/null || iptables -I "${chain}" 1 ${rule}
   done < <(builtin_chain_rules)
 
-  # Docker sets the FORWARD policy to DROP; pod-to-pod traffic crosses the
-  # pod bridge through FORWARD, so it is accepted after every other rule
-  # (kube-proxy's included) had its say.
+  # Docker sets the FORWARD policy to DROP, and pod-to-pod traffic crosses
+  # the pod bridge through FORWARD. So it is accepted at the end of FORWARD,
+  # after every other rule (kube-proxy's included).
   iptables -C FORWARD -s "${POD_CIDR}" -d "${POD_CIDR}" -j ACCEPT 2>/dev/null ||
     iptables -A FORWARD -s "${POD_CIDR}" -d "${POD_CIDR}" -j ACCEPT
 }

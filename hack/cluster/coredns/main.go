@@ -1,6 +1,7 @@
 // Command coredns is CoreDNS with the plugins that the cluster's Corefile
-// names and no others. The forward plugin is left out on purpose: names
-// outside the cluster domain get no answer, so no query leaves the machine.
+// names and no others. The forward plugin is left out on purpose, so a query
+// for a name outside the cluster domain gets SERVFAIL and never leaves the
+// machine.
 package main
 
 import (

@@ -11,7 +11,7 @@ import (
 	"syscall"
 )
 
-// version is printed by `pause -v`; build.sh does not override it.
+// version is what `pause -v` prints.
 var version = "3.10.1-thumbnailer"
 
 func main() {
