@@ -161,3 +161,22 @@ support-bundle-test: ## Test the support bundle's summary and scrub check on rec
 .PHONY: support-bundle-e2e
 support-bundle-e2e: ## Take a bundle on the current cluster after secret-named uploads and a broken runner image, and check it (TEST_NAMESPACE).
 	HELM="$(HELM)" hack/test-support-bundle.sh
+
+##@ Benchmarks
+
+BENCH_NODE = node --import tsx
+
+.PHONY: bench
+bench: bench-runner bench-upload bench-reads ## Run every benchmark and print its tables; raw numbers go to bench/results/ (about 4 minutes on 2 cores).
+
+.PHONY: bench-runner
+bench-runner: build ## Time the runner against bare sharp (and vipsthumbnail), with its start and peak memory per image.
+	$(BENCH_NODE) bench/runner.bench.ts
+
+.PHONY: bench-upload
+bench-upload: build ## Time uploads to the API against a bare node:http server, and the API's peak memory.
+	$(BENCH_NODE) bench/upload.bench.ts
+
+.PHONY: bench-reads
+bench-reads: build ## Time reads with 10,000 cached jobs against a constant endpoint, and the cache's memory.
+	$(BENCH_NODE) bench/reads.bench.ts
