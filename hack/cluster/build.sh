@@ -45,7 +45,7 @@ go_build_into() {
   log "building $* into ${dest}"
   local started=${SECONDS}
   CGO_ENABLED=0 GOTOOLCHAIN=local nice -n 10 \
-    go build -C "${module_dir}" -trimpath -ldflags "${ldflags}" -o "${TMP_DIR}/" "$@"
+    go build -C "${module_dir}" -trimpath -buildvcs=false -ldflags "${ldflags}" -o "${TMP_DIR}/" "$@"
   mkdir -p "${dest}"
   mv -f "${TMP_DIR}"/* "${dest}/"
   rm -rf "${TMP_DIR:?}"
