@@ -9,6 +9,7 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 
+import { slimJob, slimPod } from "./cachedObjects.js";
 import type { Config } from "./config.js";
 import { LABEL_JOB_ID, jobName } from "./jobTemplate.js";
 import {
@@ -77,6 +78,8 @@ export interface ListOptions {
  */
 export class Controller {
   private readonly jobs = new Map<string, V1Job>();
+  /** The keys of `jobs` in ascending order: UUIDv7 ids sort by creation time. */
+  private readonly sortedIds: string[] = [];
   private readonly podsByJob = new Map<string, Map<string, V1Pod>>();
   private readonly metas = new Map<string, JobMeta>();
   private readonly results = new Map<string, RunnerResult | "missing">();
@@ -156,12 +159,14 @@ export class Controller {
   }
 
   listJobs(options: ListOptions): { items: JobDocument[]; nextCursor: string | null } {
-    const ids = [...this.jobs.keys()].sort().reverse();
+    const ids = this.sortedIds;
+    // Newest first: walk down from the end, or from just below the cursor.
+    const start = options.before === undefined ? ids.length : lowerBound(ids, options.before);
     const items: JobDocument[] = [];
     let lastId: string | undefined;
     let more = false;
-    for (const id of ids) {
-      if (options.before !== undefined && id >= options.before) continue;
+    for (let index = start - 1; index >= 0; index--) {
+      const id = ids[index]!;
       const doc = this.describe(id, this.jobs.get(id)!);
       if (options.status !== undefined && doc.status !== options.status) continue;
       if (items.length === options.limit) {
@@ -199,7 +204,8 @@ export class Controller {
   jobCreated(id: string, job: V1Job, meta: JobMeta): void {
     this.metas.set(id, meta);
     if (!this.jobs.has(id)) {
-      this.jobs.set(id, job);
+      insertSorted(this.sortedIds, id);
+      this.jobs.set(id, slimJob(job));
       this.setQueued(id, isSuspended(job));
     }
     this.deps.metrics.jobsCreated.inc();
@@ -238,6 +244,8 @@ export class Controller {
     const id = job.metadata?.labels?.[LABEL_JOB_ID];
     if (!isJobId(id) || job.metadata?.name !== jobName(id)) return;
 
+    slimJob(job);
+    if (!this.jobs.has(id)) insertSorted(this.sortedIds, id);
     this.jobs.set(id, job);
     if (!job.spec?.suspend) this.resuming.delete(id);
     this.setQueued(id, isSuspended(job));
@@ -255,7 +263,7 @@ export class Controller {
     const id = job.metadata?.labels?.[LABEL_JOB_ID];
     if (!isJobId(id)) return;
 
-    this.jobs.delete(id);
+    if (this.jobs.delete(id)) removeSorted(this.sortedIds, id);
     this.metas.delete(id);
     this.results.delete(id);
     this.finishHandled.delete(id);
@@ -264,9 +272,9 @@ export class Controller {
     this.setQueued(id, false);
     this.deps.logger.info("job deleted", { jobId: id });
 
-    if (this.deps.lease.isLeader()) {
-      void this.removeFolder(id, "job deleted");
-    }
+    // Every replica that sees the deletion removes the folder (removal is
+    // idempotent), so a deletion seen while the Lease changes hands is not lost.
+    void this.removeFolder(id, "job deleted");
     void this.reconcile();
   }
 
@@ -274,6 +282,7 @@ export class Controller {
     const id = pod.metadata?.labels?.[LABEL_JOB_ID];
     const name = pod.metadata?.name;
     if (!isJobId(id) || name === undefined) return;
+    slimPod(pod);
     let pods = this.podsByJob.get(id);
     if (pods === undefined) {
       pods = new Map();
@@ -312,7 +321,9 @@ export class Controller {
     }
     if (!FAILURE_REASONS.includes(reason) && reason !== "") reason = "JobFailed";
 
-    if (!config.keepOriginals && lease.isLeader()) {
+    // Not only the Lease holder: a new replica that lists Jobs which finished
+    // while no replica held the Lease must not leave their originals behind.
+    if (!config.keepOriginals) {
       try {
         await files.removeOriginal(id);
       } catch (err) {
@@ -554,4 +565,30 @@ export class Controller {
     this.timers.push(timer);
     run();
   }
+}
+
+/** Returns the index of the first element not less than `value` in a sorted array. */
+function lowerBound(sorted: string[], value: string): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle]! < value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+function insertSorted(sorted: string[], value: string): void {
+  // New ids are the newest, so this is an append in the common case.
+  if (sorted.length === 0 || sorted[sorted.length - 1]! < value) {
+    sorted.push(value);
+    return;
+  }
+  sorted.splice(lowerBound(sorted, value), 0, value);
+}
+
+function removeSorted(sorted: string[], value: string): void {
+  const index = lowerBound(sorted, value);
+  if (sorted[index] === value) sorted.splice(index, 1);
 }

@@ -9,6 +9,7 @@ import {
 import type { Express } from "express";
 
 import { createApp } from "./app.js";
+import { LIST_PAGE_SIZE, listAllPages, slimJob, slimPod } from "./cachedObjects.js";
 import type { Config } from "./config.js";
 import { Controller, type ControllerIntervals } from "./controller.js";
 import { runnerSelector } from "./jobTemplate.js";
@@ -52,13 +53,33 @@ export function createService(
   const jobInformer = makeInformer<V1Job>(
     kubeConfig,
     `/apis/batch/v1/namespaces/${config.namespace}/jobs`,
-    () => batch.listNamespacedJob({ namespace: config.namespace, labelSelector: selector }),
+    () =>
+      listAllPages(
+        (continueToken) =>
+          batch.listNamespacedJob({
+            namespace: config.namespace,
+            labelSelector: selector,
+            limit: LIST_PAGE_SIZE,
+            _continue: continueToken,
+          }),
+        slimJob,
+      ),
     selector,
   );
   const podInformer = makeInformer<V1Pod>(
     kubeConfig,
     `/api/v1/namespaces/${config.namespace}/pods`,
-    () => core.listNamespacedPod({ namespace: config.namespace, labelSelector: selector }),
+    () =>
+      listAllPages(
+        (continueToken) =>
+          core.listNamespacedPod({
+            namespace: config.namespace,
+            labelSelector: selector,
+            limit: LIST_PAGE_SIZE,
+            _continue: continueToken,
+          }),
+        slimPod,
+      ),
     selector,
   );
   const lease = new LeaseElector(kube, logger, {

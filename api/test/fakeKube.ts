@@ -37,6 +37,8 @@ export class FakeKube {
   readonly listFaults: Record<Kind, number[]> = { jobs: [], pods: [] };
   readonly listCount: Record<Kind, number> = { jobs: 0, pods: 0 };
   readonly watchCount: Record<Kind, number> = { jobs: 0, pods: 0 };
+  /** List responses served, counting each page. */
+  readonly listPageCount: Record<Kind, number> = { jobs: 0, pods: 0 };
   private resourceVersion = 1;
   private watchers: Watcher[] = [];
   private server: Server | undefined;
@@ -130,7 +132,7 @@ export class FakeKube {
     for (const [kind, collection] of collections) {
       if (req.method === "GET" && path === collection) {
         if (url.searchParams.get("watch") === "true") this.openWatch(kind, res);
-        else this.list(kind, send);
+        else this.list(kind, url.searchParams, send);
         return;
       }
     }
@@ -238,7 +240,12 @@ export class FakeKube {
     send(201, job);
   }
 
-  private list(kind: Kind, send: (code: number, object: unknown) => void): void {
+  /** Serves one page of a list: `limit` items from the offset in the `continue` token. */
+  private list(
+    kind: Kind,
+    query: URLSearchParams,
+    send: (code: number, object: unknown) => void,
+  ): void {
     this.listCount[kind] += 1;
     const fault = this.listFaults[kind].shift();
     if (fault !== undefined) {
@@ -246,11 +253,21 @@ export class FakeKube {
       return;
     }
     const map = kind === "jobs" ? this.jobs : this.pods;
+    const all = [...map.values()].sort((a, b) =>
+      a.metadata!.name!.localeCompare(b.metadata!.name!),
+    );
+    const offset = Number(query.get("continue") ?? "0");
+    const limit = Number(query.get("limit") ?? "0") || all.length;
+    const end = offset + limit;
+    this.listPageCount[kind] += 1;
     send(200, {
       kind: kind === "jobs" ? "JobList" : "PodList",
       apiVersion: kind === "jobs" ? "batch/v1" : "v1",
-      metadata: { resourceVersion: String(this.resourceVersion) },
-      items: [...map.values()],
+      metadata: {
+        resourceVersion: String(this.resourceVersion),
+        ...(end < all.length ? { continue: String(end) } : {}),
+      },
+      items: all.slice(offset, end),
     });
   }
 

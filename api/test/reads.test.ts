@@ -241,6 +241,41 @@ describe("job reads and deletes", () => {
     expect(metrics).not.to.contain(id);
   });
 
+  it("lists a cache filled from a paged list", async () => {
+    await h.close();
+    const { FakeKube } = await import("./fakeKube.js");
+    const fake = new FakeKube();
+    const ids: string[] = [];
+    for (let i = 0; i < 1203; i++) {
+      const id = newJobId();
+      ids.push(id);
+      fake.jobs.set(`thumb-${id}`, {
+        metadata: {
+          name: `thumb-${id}`,
+          namespace: fake.namespace,
+          labels: { "thumbnailer.cogent.co.jp/job-id": id },
+          managedFields: [{ manager: "kube-controller-manager", operation: "Update" }],
+        },
+        spec: { suspend: false, template: {} },
+        status: { active: 1 },
+      });
+    }
+    h = await startApi({}, fake);
+    expect(fake.listPageCount.jobs).to.equal(3);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { status: number; body: any } = await getJson(
+        h,
+        `/v1/jobs?limit=500${cursor ? `&cursor=${cursor}` : ""}`,
+      );
+      seen.push(...page.body.items.map((item: JobDocument) => item.id));
+      cursor = page.body.nextCursor;
+    } while (cursor !== null && seen.length <= ids.length);
+    expect(seen).to.deep.equal([...ids].sort().reverse());
+  });
+
   it("answers 404 as problem+json to an unknown route", async () => {
     const res = await fetch(`${h.baseUrl}/v2/nothing`);
     expect(res.status).to.equal(404);
@@ -288,6 +323,21 @@ describe("admission", () => {
     expect(h.fake.patches[2]!.name).to.equal(`thumb-${ids[2]}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(h.fake.patches).to.have.length(3);
+  });
+
+  it("removes a deleted Job's folder while another replica holds the Lease", async () => {
+    h.fake.leases.set("thumbnailer-leader", {
+      metadata: { name: "thumbnailer-leader", resourceVersion: "1" },
+      spec: {
+        holderIdentity: "someone-else",
+        renewTime: new Date(Date.now() + 60_000) as never,
+        leaseDurationSeconds: 15,
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const id = await uploadOne(h);
+    h.fake.deleteJob(`thumb-${id}`);
+    await waitFor(async () => !(await folderExists(h, id)), "the folder to be removed");
   });
 
   it("leaves resuming to the Lease holder", async () => {
