@@ -119,7 +119,9 @@ export function describeJob(id: string, job: V1Job, facts: JobFacts): JobDocumen
     createdAt: iso(job.metadata?.creationTimestamp) ?? facts.meta?.createdAt ?? null,
     startedAt: iso(job.status?.startTime),
     finishedAt: null,
-    attempts: attempts(job),
+    // The Job's counters lag its conditions: with FailureTarget set, a failed
+    // pod can still be uncounted. Each runner pod seen is one attempt.
+    attempts: Math.max(attempts(job), facts.pods.length),
     original: facts.meta?.original ?? null,
   };
 

@@ -227,3 +227,22 @@ describe("RUNNER_REASONS", () => {
     expect([...RUNNER_REASONS].sort()).to.deep.equal([...runner.terminationReasons].sort());
   });
 });
+
+describe("describeJob attempts", () => {
+  it("counts a failed pod the Job has not counted yet", () => {
+    const pod = failedPod({
+      exitCode: 2,
+      message: '{"reason":"TooManyPixels","message":"Too big."}',
+    });
+    const doc = describeJob(
+      ID,
+      job(undefined, { conditions: [condition("FailureTarget", "PodFailurePolicy")] }),
+      facts({ pods: [pod] }),
+    );
+    expect([doc.status, doc.error?.reason, doc.attempts]).to.deep.equal([
+      "failed",
+      "TooManyPixels",
+      1,
+    ]);
+  });
+});
