@@ -63,8 +63,9 @@ usage() {
 
 # --- Recording each step -----------------------------------------------------
 
-# Appends one line to collection-log.tsv: status (ok, failed or skipped),
-# the bundle path, and why.
+# Appends one line to collection-log.tsv: status (ok, failed, skipped, or
+# none when there was nothing to collect), the bundle path, and why. mark_replaced later turns a failure that a fallback
+# made good into "replaced".
 record() {
   local status="$1" path="$2" detail="${3:-}"
   detail="$(printf '%s' "${detail}" | tr '\t\n' '  ' | cut -c 1-300)"
@@ -126,8 +127,8 @@ EOF
 
 readonly PODS_HEADER='# pod	instance	component	jobId	phase	created	container	image	imageID	ready	restarts	state	reason	exitCode	finishedAt	message	lastReason	lastExitCode'
 
-# One row per container; a pod without container statuses gets one row with
-# container "-" and, when it is not scheduled, state "unscheduled".
+# One row per container. A pod without container statuses gets one row with
+# container "-", and with state "unscheduled" when it is not scheduled.
 pods_template() {
   echo '{{- range .items -}}'
   labels_template
@@ -187,7 +188,7 @@ EOF
 readonly PVCS_HEADER='# claim	phase	storageClassName	volumeName	accessModes	requested	capacity'
 
 # storageClassName "<unset>" means the claim names no class, because none was
-# the default when it was made. An empty name asks for no class on purpose,
+# the default when it was made. An empty name requests no class on purpose,
 # for a PersistentVolume bound by hand.
 pvcs_template() {
   cat <<'EOF'
@@ -270,7 +271,7 @@ fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(10000) })
 
 # Prints the volume's usage as key=value lines, then one "jobFolder <id>"
 # line per job folder. It checks which files each folder has, by name, and
-# opens none of them; other entries are counted, never named.
+# opens none of them. Other entries are counted, never named.
 # shellcheck disable=SC2016 # JavaScript, expanded by node, not by bash
 readonly VOLUME_PROGRAM='
 const fs = require("node:fs");
@@ -382,7 +383,7 @@ collect_objects() {
     # shellcheck disable=SC2086 # one argument per volume name
     collect objects/persistentvolumes.yaml kube get persistentvolumes ${volumes} --output yaml || true
   else
-    record skipped objects/persistentvolumes.yaml "no PersistentVolumeClaim in the namespace is bound"
+    record none objects/persistentvolumes.yaml "no PersistentVolumeClaim in the namespace is bound"
   fi
 }
 
@@ -454,7 +455,7 @@ collect_api_logs() {
   while read -r pod container restarts; do
     collect "logs/api/${pod}.log" kube_ns logs "${pod}" --container "${container}" --tail "${API_LOG_LINES}" || true
     if [[ "${restarts}" == "0" ]]; then
-      record skipped "logs/api/${pod}.previous.log" "the container has not restarted, so there is no previous log"
+      record none "logs/api/${pod}.previous.log" "the container has not restarted, so there is no previous log"
     else
       collect "logs/api/${pod}.previous.log" kube_ns logs "${pod}" --container "${container}" --tail "${API_LOG_LINES}" --previous || true
     fi
@@ -470,7 +471,7 @@ collect_failed_runners() {
     $2 == release && $3 == "runner" && $5 == "Failed" { print $1 "\t" $4 "\t" $6 "\t" $15 "\t" $13 "\t" $14 "\t" $16 }
   ' "${BUNDLE_DIR}/facts/pods.tsv" 2>/dev/null | sort -t "$(printf '\t')" -k 3,3r | head -n "${FAILED_RUNNERS}")" || true
   if [[ -z "${rows}" ]]; then
-    record skipped logs/runners "no failed runner pod of release ${RELEASE} is left"
+    record none logs/runners "no failed runner pod of release ${RELEASE} is left"
     return 0
   fi
 
@@ -515,11 +516,20 @@ collect_api_endpoints() {
     elif collect api/readyz.json kube get --raw "/api/v1/namespaces/${NAMESPACE}/services/${service}:http/proxy/readyz"; then
       method="the API server's service proxy (/api/v1/namespaces/${NAMESPACE}/services/${service}:http/proxy)"
       collect api/metrics.txt kube get --raw "/api/v1/namespaces/${NAMESPACE}/services/${service}:http/proxy/metrics" || true
+      mark_replaced api/readyz.json
     fi
   fi
   if [[ -n "${method}" ]]; then
     echo "readyz and metrics were fetched through ${method}" >"${BUNDLE_DIR}/api/fetched-through.txt"
   fi
+}
+
+# Turns the "failed" lines of a path into "replaced" lines once a fallback
+# has collected it, so the summary does not list it as missing.
+mark_replaced() {
+  local path="$1" log="${BUNDLE_DIR}/collection-log.tsv"
+  awk -F '\t' -v OFS='\t' -v path="${path}" '$1 == "failed" && $2 == path { $1 = "replaced" } { print }' "${log}" >"${log}.new"
+  mv "${log}.new" "${log}"
 }
 
 collect_volume() {
@@ -548,7 +558,7 @@ collect_versions() {
     echo "== release (helm list)"
     cat "${BUNDLE_DIR}/helm/list.yaml" 2>/dev/null || echo "not collected"
     echo
-    echo "== images of the namespace's running containers (image, then the digest it runs)"
+    echo "== images of the namespace's pods (component, pod, image, and the digest it runs once pulled)"
     awk -F '\t' '/^#/ || $7 == "-" { next } !seen[$8 "\t" $9]++ { printf "%s %s  %s  %s\n", $3 == "" ? "-" : $3, $1, $8, $9 }' \
       "${BUNDLE_DIR}/facts/pods.tsv" 2>/dev/null || echo "not collected"
   } >"${file}"
@@ -798,6 +808,29 @@ finding_jobs() {
   '
 }
 
+# Counts the API's error lines by message. Messages are fixed text, so a
+# handful of lines shows what went wrong however many times it happened.
+finding_api_log() {
+  local dir="$1" file
+  for file in "${dir}"/logs/api/*.log; do
+    [[ -f "${file}" ]] || continue
+    awk "${AWK_LIBRARY}"'
+      /"level":"error"/ && match($0, /"msg":"([^"\\]|\\.)*"/) {
+        message = substr($0, RSTART + 7, RLENGTH - 8)
+        gsub(/\\"/, "\"", message)
+        if (!(message in count)) order[++distinct] = message
+        count[message]++
+      }
+      END {
+        for (i = 1; i <= distinct && i <= 5; i++) {
+          message = order[i]
+          print "API logged " plural(count[message], "error") " \"" message "\": see " logFile
+        }
+      }
+    ' logFile="${file#"${dir}"/}" "${file}"
+  done
+}
+
 finding_nodes() {
   local file="$1/facts/nodes.tsv"
   [[ -f "${file}" ]] || return 0
@@ -821,6 +854,18 @@ finding_volume() {
       }
     }
   ' "${file}"
+}
+
+overview_api_log() {
+  local dir="$1" file
+  for file in "${dir}"/logs/api/*.log; do
+    [[ -f "${file}" ]] || continue
+    awk '
+      /"level":"error"/ { errors++ }
+      /"level":"warn"/ { warnings++ }
+      END { printf "API log %s: %d lines, %d error, %d warn\n", logFile, NR, errors, warnings }
+    ' logFile="${file#"${dir}"/}" "${file}"
+  done
 }
 
 overview_jobs() {
@@ -881,26 +926,33 @@ recent_warnings() {
   '
 }
 
+nothing_to_collect() {
+  local file="$1/collection-log.tsv"
+  [[ -f "${file}" ]] || return 0
+  awk -F '\t' '$1 == "none" { print "  - " $2 ": " $3 }' "${file}"
+}
+
 not_collected() {
   local file="$1/collection-log.tsv"
   [[ -f "${file}" ]] || return 0
-  awk -F '\t' '$1 != "ok" { print "  - " $2 " (" $1 "): " $3 }' "${file}"
+  awk -F '\t' '$1 == "failed" || $1 == "skipped" { print "  - " $2 " (" $1 "): " $3 }' "${file}"
 }
 
 # Writes SUMMARY.txt from the facts and files of a collected bundle folder.
 write_summary() {
   local dir="$1" bundle_facts="$1/facts/bundle.txt"
-  local namespace release findings warnings missing
+  local namespace release findings warnings missing nothing
   namespace="$(value_of "${bundle_facts}" namespace "${NAMESPACE}")"
   release="$(value_of "${bundle_facts}" release "${RELEASE}")"
 
   findings="$(
     finding_release "${dir}" "${release}" "${namespace}"
+    finding_claims "${dir}"
     finding_deployments "${dir}" "${release}"
     finding_pods "${dir}" "${release}"
-    finding_claims "${dir}"
     finding_readiness "${dir}"
     finding_jobs "${dir}" "${release}"
+    finding_api_log "${dir}"
     finding_nodes "${dir}"
     finding_volume "${dir}"
   )"
@@ -925,6 +977,7 @@ write_summary() {
     fi
     echo
     overview_api "${dir}" "${release}"
+    overview_api_log "${dir}"
     overview_jobs "${dir}" "${release}"
     overview_volume "${dir}" "${release}"
     echo
@@ -942,6 +995,12 @@ write_summary() {
     echo "Not collected"
     missing="$(not_collected "${dir}")"
     if [[ -n "${missing}" ]]; then echo "${missing}"; else echo "  - nothing: every step succeeded"; fi
+    nothing="$(nothing_to_collect "${dir}")"
+    if [[ -n "${nothing}" ]]; then
+      echo
+      echo "Nothing to collect"
+      echo "${nothing}"
+    fi
     echo
     echo "Files in this bundle"
     { echo SUMMARY.txt; (cd "${dir}" && find . -type f ! -name SUMMARY.txt | sed 's|^\./||' | sort); } | sed 's/^/  /'

@@ -569,6 +569,39 @@ describe("support-bundle.sh summarize", () => {
     expect(summary).to.match(/Files in this bundle\n {2}SUMMARY\.txt\n {2}api\/readyz\.json\n/);
   });
 
+  it("API error lines are counted by message", () => {
+    const line = (level: string, msg: string) =>
+      JSON.stringify({ time: "2026-12-04T10:00:00Z", level, msg, service: "thumbnailer-api" });
+    const summary = summarize({
+      "logs/api/thumbnailer-1.log": [
+        line("info", "api started"),
+        line("error", "creating the Job failed"),
+        line("warn", "upload rejected"),
+        line("error", "creating the Job failed"),
+        line("error", 'volume check failed: "disk"'),
+        "",
+      ].join("\n"),
+    });
+
+    expect(findings(summary)).to.deep.equal([
+      'API logged 2 errors "creating the Job failed": see logs/api/thumbnailer-1.log',
+      'API logged 1 error "volume check failed: "disk"": see logs/api/thumbnailer-1.log',
+    ]);
+    expect(summary).to.include("API log logs/api/thumbnailer-1.log: 5 lines, 3 error, 1 warn");
+  });
+
+  it("empty steps are listed apart from failures", () => {
+    const summary = summarize({
+      "collection-log.tsv":
+        "ok\tfacts/pods.tsv\t\nnone\tlogs/runners\tno failed runner pod of release thumbnailer is left\n",
+    });
+
+    expect(summary).to.include(
+      "Not collected\n  - nothing: every step succeeded\n\nNothing to collect\n  - logs/runners: no failed runner pod of release thumbnailer is left\n",
+    );
+    expect(findings(summary)).to.deep.equal(["no problem found in the collected data"]);
+  });
+
   it("missing facts are listed as not collected", () => {
     const summary = summarize({
       "facts/pods.tsv": null,
@@ -576,7 +609,7 @@ describe("support-bundle.sh summarize", () => {
       "api/readyz.json": null,
       "volume/usage.txt": null,
       "collection-log.tsv":
-        "failed\tfacts/pods.tsv\tpods is forbidden\nfailed\tapi/readyz.json\tno API pod of release thumbnailer is running\nskipped\tlogs/runners\tno failed runner pod of release thumbnailer is left\n",
+        "failed\tfacts/pods.tsv\tpods is forbidden\nfailed\tapi/readyz.json\tno API pod of release thumbnailer is running\nskipped\tlogs/api\tno API pod of release thumbnailer has a container yet\n",
     });
 
     expect(findings(summary)).to.deep.equal([
@@ -586,7 +619,7 @@ describe("support-bundle.sh summarize", () => {
     expect(summary).to.include("Volume: not collected");
     expect(summary).to.include("API /readyz: not collected");
     expect(summary).to.include(
-      "Not collected\n  - facts/pods.tsv (failed): pods is forbidden\n  - api/readyz.json (failed): no API pod of release thumbnailer is running\n  - logs/runners (skipped): no failed runner pod of release thumbnailer is left\n",
+      "Not collected\n  - facts/pods.tsv (failed): pods is forbidden\n  - api/readyz.json (failed): no API pod of release thumbnailer is running\n  - logs/api (skipped): no API pod of release thumbnailer has a container yet\n",
     );
   });
 });
