@@ -4,10 +4,14 @@ SHELL := /usr/bin/env bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-# Node.js 24 first on PATH (downloaded once into ~/.cache/thumbnailer when the
-# machine's node is older).
-NODE_BIN := $(shell hack/node-path.sh)
-export PATH := $(NODE_BIN):$(PATH)
+# Node.js 24 first on PATH, for the targets that run node only (downloaded
+# once into ~/.cache/thumbnailer when the machine's node is older). The
+# recursive `=` defers the download until one of those targets runs, so
+# `make support-bundle` and the cluster targets never need it.
+ORIGINAL_PATH := $(PATH)
+NODE_DIR = $(shell hack/node-path.sh)
+NODE_TARGETS = install build lint format test chart-test support-bundle-test bench bench-runner bench-upload bench-reads
+$(NODE_TARGETS): export PATH = $(NODE_DIR):$(ORIGINAL_PATH)
 
 ##@ General
 
