@@ -10,6 +10,7 @@ import {
 } from "@kubernetes/client-node";
 
 import { slimJob, slimPod } from "./cachedObjects.js";
+import { Limiter } from "./limiter.js";
 import type { Config } from "./config.js";
 import { LABEL_JOB_ID, jobName } from "./jobTemplate.js";
 import {
@@ -84,6 +85,8 @@ export class Controller {
   private readonly metas = new Map<string, JobMeta>();
   private readonly results = new Map<string, RunnerResult | "missing">();
   private readonly finishHandled = new Set<string>();
+  /** Bounds the volume reads in flight, which start by the thousand when the cache fills. */
+  private readonly fileReads = new Limiter(32);
   private readonly resuming = new Set<string>();
   /** Ids of suspended, unfinished Jobs; their order is computed when a read needs it. */
   private readonly queued = new Set<string>();
@@ -377,7 +380,7 @@ export class Controller {
 
   private async loadMeta(id: string): Promise<void> {
     try {
-      const meta = await this.deps.files.readMeta(id);
+      const meta = await this.fileReads.run(() => this.deps.files.readMeta(id));
       if (meta !== undefined) this.metas.set(id, meta);
     } catch (err) {
       this.deps.logger.warn("reading the job metadata failed", {
@@ -390,10 +393,9 @@ export class Controller {
   private async loadResult(id: string): Promise<void> {
     const { files, logger } = this.deps;
     try {
-      const [result, hasThumbnail] = await Promise.all([
-        files.readResult(id),
-        files.hasThumbnail(id),
-      ]);
+      const [result, hasThumbnail] = await this.fileReads.run(() =>
+        Promise.all([files.readResult(id), files.hasThumbnail(id)]),
+      );
       this.results.set(id, result !== undefined && hasThumbnail ? result : "missing");
     } catch (err) {
       logger.warn("reading the runner result failed", {
