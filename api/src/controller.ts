@@ -141,6 +141,7 @@ export class Controller {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
+    await this.deps.lease.release();
     await Promise.allSettled([this.deps.jobInformer.stop(), this.deps.podInformer.stop()]);
   }
 

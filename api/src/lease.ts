@@ -92,6 +92,30 @@ export class LeaseElector {
     return true;
   }
 
+  /**
+   * Gives the Lease up on shutdown, so that the next replica takes it at
+   * once instead of after leaseDurationSeconds. Never throws.
+   */
+  async release(): Promise<void> {
+    if (!this.leader) return;
+    this.setLeader(false);
+    try {
+      const lease = await this.kube.readLease(this.options.name);
+      if (lease.spec?.holderIdentity !== this.options.identity) return;
+      lease.spec = { ...lease.spec, holderIdentity: "", renewTime: new V1MicroTime(0) };
+      await this.kube.replaceLease(lease);
+      this.logger.info("lease released", {
+        lease: this.options.name,
+        identity: this.options.identity,
+      });
+    } catch (err) {
+      this.logger.warn("releasing the lease failed", {
+        lease: this.options.name,
+        error: kubeErrorMessage(err),
+      });
+    }
+  }
+
   private setLeader(leader: boolean): void {
     if (leader !== this.leader) {
       this.logger.info(leader ? "lease acquired" : "lease lost", {

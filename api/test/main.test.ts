@@ -165,6 +165,8 @@ describe("api process", function () {
     expect(await inFlight).to.equal(202);
     expect(await api.exited).to.equal(0);
     expect(api.output()).to.contain('"msg":"shutdown finished"');
+    // The Lease is handed back, so the next pod need not wait for it to expire.
+    expect(fake.leases.get("thumbnailer-leader")?.spec?.holderIdentity).to.equal("");
     expect(fake.createdJobs).to.have.length(1);
     expect(await readdir(join(env.DATA_DIR!, "jobs"))).to.have.length(1);
   });
