@@ -324,6 +324,34 @@ describe("Thumbnailer on a real cluster", function () {
     );
   });
 
+  it("retries a runner killed for memory, then fails it with OOMKilled", async () => {
+    // 8Mi is too little for Node.js itself to start, so the kernel kills the
+    // runner before its own memory check can run: every attempt is OOMKilled.
+    await upgrade("runner.resources.limits.memory=8Mi", "runner.resources.requests.memory=8Mi");
+    await eventually("the API to be ready", async () =>
+      (await fetch(`${api.url}/readyz`)).status === 200 ? true : undefined,
+    );
+    const id = await accepted(await transparentPng(), "memory-hungry.png");
+    const doc = await finished(id);
+    expect([doc.status, doc.error?.reason]).to.deep.equal(["failed", "OOMKilled"]);
+    // backoffLimit 2: the first attempt and two retries.
+    expect(doc.attempts).to.equal(3);
+
+    // With room to start but not to decode, the runner refuses the image itself.
+    await upgrade("runner.resources.limits.memory=24Mi", "runner.resources.requests.memory=24Mi");
+    await eventually("the API to be ready", async () =>
+      (await fetch(`${api.url}/readyz`)).status === 200 ? true : undefined,
+    );
+    const refused = await finished(await accepted(await transparentPng(), "too-large.png"));
+    expect([refused.status, refused.error?.reason, refused.attempts]).to.deep.equal([
+      "failed",
+      "TooLarge",
+      1,
+    ]);
+
+    await upgrade("runner.resources.limits.memory=512Mi", "runner.resources.requests.memory=128Mi");
+  });
+
   it("names a broken runner image in the support bundle", async () => {
     await upgrade(
       "image.runner.repository=thumbnailer-runner-missing",
