@@ -628,6 +628,8 @@ finding_release() {
     status="$(release_field "${dir}/helm/list.yaml" status)"
     if [[ -z "${status}" ]]; then
       echo "Helm release ${release} was not found in namespace ${namespace}: check NAMESPACE and RELEASE (helm list --all-namespaces)"
+    elif [[ "${status}" == pending-* ]]; then
+      echo "Helm release ${release} is ${status}: a helm install, upgrade or rollback is still running or was interrupted; see helm/history.txt"
     elif [[ "${status}" != "deployed" ]]; then
       echo "Helm release ${release} is ${status}, not deployed: see helm/history.txt for the failed revision's description"
     fi

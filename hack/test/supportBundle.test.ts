@@ -537,6 +537,16 @@ describe("support-bundle.sh summarize", () => {
     ]);
   });
 
+  it("Helm release still installing is not called failed", () => {
+    const summary = summarize({
+      "helm/list.yaml": helmList.replace("status: deployed", "status: pending-install"),
+    });
+
+    expect(findings(summary)).to.deep.equal([
+      "Helm release thumbnailer is pending-install: a helm install, upgrade or rollback is still running or was interrupted; see helm/history.txt",
+    ]);
+  });
+
   it("nearly full volume and sick node are reported", () => {
     const summary = summarize({
       "volume/usage.txt":
