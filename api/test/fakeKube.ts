@@ -88,6 +88,18 @@ export class FakeKube {
     this.store("pods", pod, this.pods.has(pod.metadata!.name!) ? "MODIFIED" : "ADDED");
   }
 
+  /** Makes another replica hold the release's Lease for the next hour. */
+  giveLeaseTo(identity: string, name = "thumbnailer-leader"): void {
+    this.leases.set(name, {
+      metadata: { name, resourceVersion: String(++this.resourceVersion) },
+      spec: {
+        holderIdentity: identity,
+        renewTime: new Date(Date.now() + 3600_000) as never,
+        leaseDurationSeconds: 15,
+      },
+    });
+  }
+
   /** Deletes a Job as `kubectl delete` or its TTL would. */
   deleteJob(name: string): void {
     this.remove("jobs", name);

@@ -21,6 +21,16 @@ interface Started {
   exited: Promise<number | null>;
 }
 
+/** Waits until the API process on PORT reports ready. */
+async function waitReady(): Promise<void> {
+  await waitFor(
+    async () =>
+      (await fetch(`http://127.0.0.1:${PORT}/readyz`).catch(() => undefined))?.status === 200,
+    "readiness",
+    15000,
+  );
+}
+
 function startProcess(env: Record<string, string>): Started {
   const child = spawn(process.execPath, [API_BIN], {
     env: { PATH: process.env.PATH, ...env },
@@ -81,12 +91,7 @@ describe("api process", function () {
   it("starts outside a cluster from the kubeconfig and logs JSON lines", async () => {
     const api = startProcess(env);
     try {
-      await waitFor(
-        async () =>
-          (await fetch(`http://127.0.0.1:${PORT}/readyz`).catch(() => undefined))?.status === 200,
-        "readiness",
-        15000,
-      );
+      await waitReady();
       const lines = api
         .output()
         .trim()
@@ -108,12 +113,7 @@ describe("api process", function () {
 
   it("finishes an upload in flight on SIGTERM, refuses new ones, and exits 0", async () => {
     const api = startProcess(env);
-    await waitFor(
-      async () =>
-        (await fetch(`http://127.0.0.1:${PORT}/readyz`).catch(() => undefined))?.status === 200,
-      "readiness",
-      15000,
-    );
+    await waitReady();
     const png = await sharp({
       create: { width: 16, height: 16, channels: 3, background: "#123456" },
     })
@@ -178,12 +178,7 @@ describe("api process", function () {
       .png()
       .toBuffer();
     const first = startProcess({ ...env, ORPHAN_GRACE_SECONDS: "1" });
-    await waitFor(
-      async () =>
-        (await fetch(`http://127.0.0.1:${PORT}/readyz`).catch(() => undefined))?.status === 200,
-      "readiness",
-      15000,
-    );
+    await waitReady();
 
     const acknowledged: string[] = [];
     for (let i = 0; i < 3; i++) {

@@ -326,14 +326,7 @@ describe("admission", () => {
   });
 
   it("removes a deleted Job's folder while another replica holds the Lease", async () => {
-    h.fake.leases.set("thumbnailer-leader", {
-      metadata: { name: "thumbnailer-leader", resourceVersion: "1" },
-      spec: {
-        holderIdentity: "someone-else",
-        renewTime: new Date(Date.now() + 60_000) as never,
-        leaseDurationSeconds: 15,
-      },
-    });
+    h.fake.giveLeaseTo("someone-else");
     await new Promise((resolve) => setTimeout(resolve, 200));
     const id = await uploadOne(h);
     h.fake.deleteJob(`thumb-${id}`);
@@ -341,14 +334,7 @@ describe("admission", () => {
   });
 
   it("leaves resuming to the Lease holder", async () => {
-    h.fake.leases.set("thumbnailer-leader", {
-      metadata: { name: "thumbnailer-leader", resourceVersion: "1" },
-      spec: {
-        holderIdentity: "someone-else",
-        renewTime: new Date(Date.now() + 60_000) as never,
-        leaseDurationSeconds: 15,
-      },
-    });
+    h.fake.giveLeaseTo("someone-else");
     await new Promise((resolve) => setTimeout(resolve, 200));
     await uploadOne(h);
     await new Promise((resolve) => setTimeout(resolve, 300));

@@ -270,14 +270,7 @@ describe("POST /v1/jobs", () => {
     await h.close();
     h = await startApi({ MAX_RUNNING_JOBS: "1", MAX_QUEUED_JOBS: "2" });
     // Hold the Lease elsewhere so nothing gets resumed.
-    h.fake.leases.set("thumbnailer-leader", {
-      metadata: { name: "thumbnailer-leader" },
-      spec: {
-        holderIdentity: "other",
-        renewTime: new Date(Date.now() + 3600_000) as never,
-        leaseDurationSeconds: 15,
-      },
-    });
+    h.fake.giveLeaseTo("someone-else");
     await new Promise((resolve) => setTimeout(resolve, 100));
 
     const statuses: number[] = [];
