@@ -184,3 +184,7 @@ bench-upload: build ## Time uploads to the API against a bare node:http server, 
 .PHONY: bench-reads
 bench-reads: build ## Time reads with 10,000 cached jobs against a constant endpoint, and the cache's memory.
 	$(BENCH_NODE) bench/reads.bench.ts
+
+.PHONY: bench-e2e
+bench-e2e: ## Time jobs end to end on the cluster of make cluster-up (root; not in make bench): one job, then 50 at once.
+	PATH="$$(hack/node-path.sh):$$PATH" $(BENCH_NODE) bench/e2e.bench.ts
