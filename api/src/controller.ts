@@ -533,6 +533,7 @@ export class Controller {
         this.deps.logger.warn("informer failed; restarting", {
           informer: name,
           retryMs,
+          code: classifyKubeError(err).code,
           error: kubeErrorMessage(err),
         });
         const wait = retryMs;

@@ -200,6 +200,10 @@ describe("job reads and deletes", () => {
     fake.listFaults.jobs.push(500, 503);
     h = await startApi({}, fake);
     expect(fake.listCount.jobs).to.be.at.least(3);
+    const restarts = h.logs.filter(
+      (line) => line.msg === "informer failed; restarting" && line.informer === "jobs",
+    );
+    expect(restarts.map((line) => line.code)).to.deep.equal(["500", "503"]);
     const ready = await getJson(h, "/readyz");
     expect(ready.status).to.equal(200);
   });
