@@ -64,7 +64,14 @@ export function kubeErrorMessage(err: unknown): string {
   return String(err);
 }
 
-/** The Kubernetes calls the API makes, each counted in kube_api_errors_total when it fails. */
+/**
+ * The Kubernetes calls the API makes, each counted in kube_api_errors_total when it fails.
+ *
+ * NOTE: @kubernetes/client-node 2.0.1 builds a new connection pool for every
+ * call (KubeConfig.createAgent, kubernetes-client/javascript issue 2893), so
+ * each Job creation opens a new TLS connection to the API server. Reusing one
+ * needs a client release that caches its agent.
+ */
 export class KubeClient {
   readonly batch: BatchV1Api;
   readonly core: CoreV1Api;
