@@ -1,6 +1,6 @@
 import type { KubernetesListObject, KubernetesObject, V1Job, V1Pod } from "@kubernetes/client-node";
 
-/** Page size of the informers' initial list, so one response never holds every Job. */
+/** Page size of the informers' list requests, so no single response carries every Job. */
 export const LIST_PAGE_SIZE = 500;
 
 /**

@@ -31,7 +31,7 @@ export interface JobDocument {
   error?: JobError;
 }
 
-/** What the cache holds about one job, apart from the Job itself. */
+/** Facts the cache keeps about one job, apart from the Job itself. */
 export interface JobFacts {
   meta: JobMeta | undefined;
   /** The runner's result.json, or "missing" when the thumbnail is not on the volume. */
@@ -99,7 +99,7 @@ export function attempts(job: V1Job): number {
   return (s?.active ?? 0) + (s?.failed ?? 0) + (s?.succeeded ?? 0);
 }
 
-/** The time the Job finished, from its own conditions. */
+/** Returns the time the Job finished, from its completionTime or its conditions. */
 export function finishedAt(job: V1Job): Date | undefined {
   if (job.status?.completionTime) return new Date(job.status.completionTime);
   const condition =
@@ -175,8 +175,9 @@ export function describeJob(id: string, job: V1Job, facts: JobFacts): JobDocumen
 }
 
 /**
- * The error of a failed job: the runner's JSON termination message first,
- * then the last pod's state (OOMKilled, exit code), then the Job's condition.
+ * Returns the error of a failed job, from the runner's JSON termination
+ * message first, then the last pod's state (OOMKilled, exit code), then the
+ * Job's condition.
  */
 export function failureError(job: V1Job, pods: V1Pod[]): JobError {
   const terminated = lastTerminatedRunner(pods);

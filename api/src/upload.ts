@@ -46,9 +46,9 @@ export function createUploadHandler(deps: UploadDeps): RequestHandler {
       destination: (req, _file, callback) => callback(null, folders.get(req)!),
       filename: (_req, _file, callback) => callback(null, "original"),
     }),
-    // busboy decodes file names as latin1 unless told otherwise, and cuts
-    // them to their last path segment unless preservePath is set. The name is
-    // only stored, never used as a path.
+    // busboy decodes file names as latin1 by default, and cuts them to their
+    // last path segment unless preservePath is set. The name is only stored,
+    // never used as a path.
     defParamCharset: "utf8",
     preservePath: true,
     limits: {
@@ -115,7 +115,7 @@ export function createUploadHandler(deps: UploadDeps): RequestHandler {
 
       res.status(202).location(`/v1/jobs/${id}`).json(deps.controller.getJob(id));
     } catch (err) {
-      // Remove the folder before answering, so a client that sees the error sees no leftovers.
+      // Remove the folder before responding, so a client that sees the error sees no leftovers.
       if (!created) await removeRejected(deps, id, requestId);
       next(err);
     }
