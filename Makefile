@@ -41,6 +41,8 @@ format: ## Rewrite the sources with prettier.
 .PHONY: test
 test: build ## Run the unit and integration tests (mocha).
 	npx mocha
+	@# nock intercepts every HTTP request of the process once loaded, so its tests run on their own.
+	npx mocha --no-config --node-option import=tsx --timeout 20000 'api/test/nock/**/*.test.ts'
 
 .PHONY: clean
 clean: ## Remove build output.
