@@ -67,7 +67,7 @@ export function createUploadHandler(deps: UploadDeps): RequestHandler {
     const requestId = res.locals.requestId as string;
 
     try {
-      refuseEarly(deps, req);
+      rejectEarly(deps, req);
     } catch (err) {
       // Node reads and drops the unread body so the connection stays usable,
       // except for a body already known to be too large: that one is cut off.
@@ -115,7 +115,7 @@ export function createUploadHandler(deps: UploadDeps): RequestHandler {
 
       res.status(202).location(`/v1/jobs/${id}`).json(deps.controller.getJob(id));
     } catch (err) {
-      // Remove the folder before responding, so a client that sees the error sees no leftovers.
+      // Remove the folder before responding, so a client that gets the error finds no leftovers.
       if (!created) await removeRejected(deps, id, requestId);
       next(err);
     }
@@ -134,7 +134,7 @@ async function removeRejected(deps: UploadDeps, id: string, requestId: string): 
   }
 }
 
-function refuseEarly(deps: UploadDeps, req: Request): void {
+function rejectEarly(deps: UploadDeps, req: Request): void {
   const { config, controller } = deps;
   if (deps.isDraining()) {
     throw new HttpProblem(503, "The server is shutting down; send the upload again.", {

@@ -11,8 +11,8 @@ import {
 import { startApi, upload, waitFor, type Harness } from "./harness.js";
 import { reportOutcome, runAsPod } from "./pods.js";
 
-/** What the API does with a rejected runner input before the runner ever sees it. */
-const REFUSED_AT_UPLOAD: Record<string, number> = {
+/** Status with which the API rejects a runner fixture at upload, before any runner runs. */
+const REJECTED_AT_UPLOAD: Record<string, number> = {
   "zero bytes": 400,
   "text named .png": 415,
   HEIC: 415,
@@ -83,11 +83,11 @@ describe("hostile and awkward corpus, upload to final status", function () {
   }
 
   for (const fixture of rejectedInputs) {
-    const refusedWith = REFUSED_AT_UPLOAD[fixture.name];
-    if (refusedWith !== undefined) {
-      it(`${fixture.name} is refused at upload with ${refusedWith}`, async () => {
+    const rejectedWith = REJECTED_AT_UPLOAD[fixture.name];
+    if (rejectedWith !== undefined) {
+      it(`${fixture.name} is rejected at upload with ${rejectedWith}`, async () => {
         expect((await process(await fixture.make(), fixture.fileName)).status).to.equal(
-          refusedWith,
+          rejectedWith,
         );
       });
     } else {

@@ -10,10 +10,10 @@ interface Watcher {
   res: ServerResponse;
 }
 
-/** A Kubernetes API fault to answer the next Job creation with. */
+/** A fault for the next Job creation request. */
 export interface Fault {
   status?: number;
-  /** Drop the connection instead of answering. */
+  /** Drop the connection instead of sending a response. */
   networkError?: boolean;
 }
 
@@ -33,7 +33,7 @@ export class FakeKube {
   readonly patches: { name: string; contentType: string; body: unknown }[] = [];
   readonly requestIds: string[] = [];
   readonly createFaults: Fault[] = [];
-  /** HTTP statuses to answer the next list requests with. */
+  /** HTTP statuses to return for the next list requests. */
   readonly listFaults: Record<Kind, number[]> = { jobs: [], pods: [] };
   readonly listCount: Record<Kind, number> = { jobs: 0, pods: 0 };
   readonly watchCount: Record<Kind, number> = { jobs: 0, pods: 0 };
@@ -76,7 +76,7 @@ export class FakeKube {
     return kubeConfig;
   }
 
-  /** Sets a Job's status as the Job controller would, and tells the watchers. */
+  /** Sets a Job's status as the Job controller would, and sends the change to the watchers. */
   setJobStatus(name: string, jobStatus: V1Job["status"]): void {
     const job = this.jobs.get(name);
     if (job === undefined) throw new Error(`no Job ${name}`);
