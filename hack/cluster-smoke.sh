@@ -328,11 +328,14 @@ EOF
   local drops_before phase output drops_after
   drops_before="$(egress_drop_count)"
   phase="$(pod_phase_when_done escaper "${PRIVILEGED_NAMESPACE}")"
-  output="$(pod_logs escaper "${PRIVILEGED_NAMESPACE}" | tail -n 1)"
+  output="$(pod_logs escaper "${PRIVILEGED_NAMESPACE}")"
   drops_after="$(egress_drop_count)"
   # Docker's FORWARD policy would drop the packets too, so the check also
-  # requires that the cluster's own rule counted them.
-  if [[ "${phase}" == Succeeded && "${output}" == blocked && "${drops_after}" -gt "${drops_before}" ]]; then
+  # requires that the cluster's own rule counted them. The shell's
+  # "Terminated" for the timed-out wget may land before or after the
+  # verdict in the log, so the verdict is looked for as a whole line.
+  if [[ "${phase}" == Succeeded && "${drops_after}" -gt "${drops_before}" ]] &&
+    grep -qx blocked <<<"${output}" && ! grep -qx reached <<<"${output}"; then
     pass "${name}"
   else
     fail "${name}" "pod escaper ${phase}, output '${output}', packets dropped by ${EGRESS_CHAIN}: ${drops_before} before, ${drops_after} after"
