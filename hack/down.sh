@@ -6,22 +6,13 @@
 # Environment: CLUSTER, KIND_CLUSTER, NAMESPACE and RELEASE as for hack/up.sh.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-readonly ROOT
-readonly CLUSTER="${CLUSTER:-kind}"
-readonly KIND_CLUSTER="${KIND_CLUSTER:-thumbnailer}"
-readonly NAMESPACE="${NAMESPACE:-thumbnails}"
-readonly RELEASE="${RELEASE:-thumbnailer}"
-readonly STATE_DIR="${THUMBNAILER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/thumbnailer}/up"
-
-log() {
-  printf '==> %s\n' "$*"
-}
+# shellcheck source=hack/install-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/install-env.sh"
 
 main() {
   case "${CLUSTER}" in
     kind) kubectl config use-context "kind-${KIND_CLUSTER}" >/dev/null 2>&1 || true ;;
-    local) export KUBECONFIG="${THUMBNAILER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/thumbnailer}/cluster/kubeconfig" ;;
+    local) export KUBECONFIG="${LOCAL_KUBECONFIG}" ;;
   esac
 
   if kubectl get namespace "${NAMESPACE}" >/dev/null 2>&1; then

@@ -14,17 +14,8 @@
 #   HELM_ARGS     extra arguments for helm upgrade --install, e.g. "--set jobs.maxRunning=4"
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-readonly ROOT
-readonly CLUSTER="${CLUSTER:-kind}"
-readonly KIND_CLUSTER="${KIND_CLUSTER:-thumbnailer}"
-readonly NAMESPACE="${NAMESPACE:-thumbnails}"
-readonly RELEASE="${RELEASE:-thumbnailer}"
-readonly STATE_DIR="${THUMBNAILER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/thumbnailer}/up"
-
-log() {
-  printf '==> %s\n' "$*"
-}
+# shellcheck source=hack/install-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/install-env.sh"
 
 die() {
   echo "up: $*" >&2
@@ -52,7 +43,7 @@ prepare_cluster() {
       ;;
     local)
       make -C "${ROOT}" cluster-up
-      export KUBECONFIG="${THUMBNAILER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/thumbnailer}/cluster/kubeconfig"
+      export KUBECONFIG="${LOCAL_KUBECONFIG}"
       ;;
     current)
       log "using kubectl's current context: $(kubectl config current-context)"
