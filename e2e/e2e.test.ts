@@ -342,8 +342,8 @@ describe("Thumbnailer on a real cluster", function () {
     await eventually("the API to be ready", async () =>
       (await fetch(`${api.url}/readyz`)).status === 200 ? true : undefined,
     );
-    const refused = await finished(await accepted(await transparentPng(), "too-large.png"));
-    expect([refused.status, refused.error?.reason, refused.attempts]).to.deep.equal([
+    const rejected = await finished(await accepted(await transparentPng(), "too-large.png"));
+    expect([rejected.status, rejected.error?.reason, rejected.attempts]).to.deep.equal([
       "failed",
       "TooLarge",
       1,

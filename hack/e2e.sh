@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# make e2e: builds the images, loads them into a real cluster, installs the
-# chart into a new namespace that enforces Pod Security "restricted", runs the
-# end-to-end suite (e2e/*.test.ts) through the Service, saves the objects,
-# events and logs when it fails, and removes what it made.
+# make e2e: builds the images and loads them into a real cluster. Then it
+# installs the chart into a new namespace that enforces Pod Security
+# "restricted" and runs the end-to-end suite (e2e/*.test.ts) through the
+# Service. When the suite fails it saves the objects, events and logs. At the
+# end it removes what it made.
 #
 # Environment:
 #   E2E_CLUSTER   local: the cluster of `make cluster-up` on this machine

@@ -276,8 +276,8 @@ export class Controller {
     this.setQueued(id, false);
     this.deps.logger.info("job deleted", { jobId: id });
 
-    // Every replica that sees the deletion removes the folder (removal is
-    // idempotent), so a deletion seen while the Lease changes hands is not lost.
+    // Every replica that observes the deletion removes the folder (removal is
+    // idempotent), so a deletion observed while the Lease changes hands is not lost.
     void this.removeFolder(id, "job deleted");
     void this.reconcile();
   }
@@ -407,10 +407,10 @@ export class Controller {
     }
   }
 
-  private async removeFolder(id: string, why: string): Promise<void> {
+  private async removeFolder(id: string, cause: string): Promise<void> {
     try {
       await this.deps.files.remove(id);
-      this.deps.logger.info("job folder removed", { jobId: id, why });
+      this.deps.logger.info("job folder removed", { jobId: id, cause });
     } catch (err) {
       this.deps.logger.error("removing the job folder failed", {
         jobId: id,

@@ -6,7 +6,7 @@ import { parse } from "yaml";
 /** Name of the container in the runner Job template that runs the runner. */
 export const RUNNER_CONTAINER_NAME = "runner";
 
-/** Where the runner pod sees its own job folder. */
+/** Mount path of the job folder in the runner pod. */
 export const JOB_MOUNT_PATH = "/job";
 
 export const LABEL_JOB_ID = "thumbnailer.cogent.co.jp/job-id";
@@ -100,7 +100,7 @@ export function jobLabels(releaseName: string, id: string): Record<string, strin
   };
 }
 
-/** The label selector of every runner Job and pod of one release. */
+/** Returns the label selector of every runner Job and pod of one release. */
 export function runnerSelector(releaseName: string): string {
   return `app.kubernetes.io/instance=${releaseName},app.kubernetes.io/component=runner`;
 }

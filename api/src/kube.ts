@@ -40,7 +40,7 @@ export function classifyKubeError(err: unknown): KubeErrorInfo {
   return { kind: "unavailable", code: "network" };
 }
 
-/** The message of the Kubernetes Status in an ApiException, when there is one. */
+/** Returns the message of the Kubernetes Status in an ApiException, when there is one. */
 export function kubeErrorMessage(err: unknown): string {
   if (err instanceof ApiException) {
     const body = err.body as unknown;

@@ -37,7 +37,7 @@ export function describeError(err: Error): string {
   return `${err.message}${cause}`;
 }
 
-/** A logger that drops everything, for tests that do not read logs. */
+/** Returns a logger that drops everything, for tests that do not read logs. */
 export function silentLogger(): Logger {
   return winston.createLogger({ silent: true, transports: [new winston.transports.Console()] });
 }

@@ -9,7 +9,7 @@ const jobIdParameter = {
   schema: { type: "string", format: "uuid" },
 };
 
-/** The OpenAPI 3.1 description of the HTTP API, served at /openapi.json. */
+/** Returns the OpenAPI 3.1 description of the HTTP API, served at /openapi.json. */
 export function openApiDocument(config: Config): object {
   return {
     openapi: "3.1.0",

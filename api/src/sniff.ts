@@ -45,8 +45,8 @@ export async function sniffImage(path: string): Promise<SniffResult | undefined>
 
 /**
  * Runs file-type's detection. A parser error on malformed bytes (a truncated
- * ZIP header, say) means the file is no known binary format; file-system
- * errors, which carry a `code`, still throw.
+ * ZIP header, say) means the file is no known binary format. File-system
+ * errors carry a `code`, and those still throw.
  */
 async function detectBinaryType(path: string): Promise<{ mime: string } | undefined> {
   try {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Fit } from "./jobTemplate.js";
 import { isJobId } from "./ids.js";
 
-/** What the API records about an upload, in <DATA_DIR>/jobs/<id>/meta.json. */
+/** Record of one upload, kept in <DATA_DIR>/jobs/<id>/meta.json. */
 export interface JobMeta {
   id: string;
   createdAt: string;
@@ -18,7 +18,7 @@ export interface JobMeta {
   };
 }
 
-/** What the runner writes to result.json. */
+/** Contents of result.json, as the runner writes it. */
 export interface RunnerResult {
   contentType: string;
   width: number;

@@ -175,7 +175,7 @@ describe("upload to thumbnail flow", function () {
     expect(a).to.equal(255);
   });
 
-  it("records an Event on the Job and logs the lifecycle without the file name", async () => {
+  it("Job Event and lifecycle logs, no file name", async () => {
     const res = await upload(h.baseUrl, await transparentPng(), {
       filename: "TOP-SECRET-launch.png",
     });

@@ -156,11 +156,11 @@ describe("api process", function () {
     });
 
     await waitFor(() => api.output().includes("shutdown started"), "the shutdown to start");
-    const refused = await upload(`http://127.0.0.1:${PORT}`, png).then(
+    const rejected = await upload(`http://127.0.0.1:${PORT}`, png).then(
       (r) => r.status,
       () => "connection refused",
     );
-    expect([503, "connection refused"]).to.include(refused);
+    expect([503, "connection refused"]).to.include(rejected);
 
     expect(await inFlight).to.equal(202);
     expect(await api.exited).to.equal(0);

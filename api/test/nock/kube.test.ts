@@ -9,7 +9,7 @@ import { classifyKubeError, KubeClient } from "../../src/kube.js";
 import { Metrics } from "../../src/metrics.js";
 import { TEMPLATE_PATH } from "../harness.js";
 
-// nock answers on a loopback address, so a request it fails to intercept
+// nock intercepts a loopback address, so a request it fails to intercept
 // still never leaves the machine.
 const SERVER = "http://127.0.0.1:16443";
 const NAMESPACE = "thumbnails";
